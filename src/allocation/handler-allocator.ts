@@ -1,0 +1,59 @@
+import type { Operation, OpClass } from '../ops/operation.js';
+import { AllocationCounters } from './allocation-counters.js';
+import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
+
+/** How many op classes one `HandlerAllocator` keeps a slot for. */
+export const HANDLER_ALLOCATOR_SLOTS = 8;
+
+/**
+ * The seed's `handler_allocator`: one slot per op class, each with an in-use
+ * flag. An allocation takes the slot when it is free and constructs a new op
+ * when it is busy (the op then goes to the garbage collector when freed).
+ *
+ * Give one to each session and bind its handlers with
+ * `makeCustomAllocHandler`: a half-duplex chain (read → write → read …) then
+ * runs on the same op objects forever, because each op is freed before the
+ * handler that starts the next one runs.
+ */
+export class HandlerAllocator implements InstrumentedAllocator {
+  readonly #types: OpClass[] = [];
+  readonly #ops: Operation[] = [];
+  readonly #inUse: boolean[] = [];
+  readonly #counters = new AllocationCounters();
+
+  allocate<T extends Operation>(type: OpClass<T>): T {
+    const counters = this.#counters;
+    counters.allocations++;
+    const types = this.#types;
+    for (let i = 0; i < types.length; i++) {
+      if (types[i] !== type) continue;
+      if (this.#inUse[i] === true) break;
+      this.#inUse[i] = true;
+      counters.hits++;
+      return this.#ops[i] as T;
+    }
+    counters.fallbacks++;
+    const op = new type();
+    if (types.length < HANDLER_ALLOCATOR_SLOTS && !types.includes(type)) {
+      types.push(type);
+      this.#ops.push(op);
+      this.#inUse.push(true);
+    }
+    return op;
+  }
+
+  deallocate(op: Operation): void {
+    this.#counters.deallocations++;
+    const ops = this.#ops;
+    for (let i = 0; i < ops.length; i++) {
+      if (ops[i] === op) {
+        this.#inUse[i] = false;
+        return;
+      }
+    }
+  }
+
+  stats(): AllocatorStats {
+    return this.#counters.snapshot();
+  }
+}

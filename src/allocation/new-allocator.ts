@@ -1,0 +1,29 @@
+import type { Operation, OpClass } from '../ops/operation.js';
+import { AllocationCounters } from './allocation-counters.js';
+import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
+
+/**
+ * Constructs a new op for every allocation and leaves freed ops to the
+ * garbage collector: asio's `std::allocator`, and the baseline the other
+ * allocators are measured against.
+ */
+export class NewAllocator implements InstrumentedAllocator {
+  readonly #counters = new AllocationCounters();
+
+  allocate<T extends Operation>(type: OpClass<T>): T {
+    this.#counters.allocations++;
+    this.#counters.fallbacks++;
+    return new type();
+  }
+
+  deallocate(_op: Operation): void {
+    this.#counters.deallocations++;
+  }
+
+  stats(): AllocatorStats {
+    return this.#counters.snapshot();
+  }
+}
+
+/** The allocator `getAssociatedAllocator` falls back to when given none. */
+export const defaultAllocator: NewAllocator = new NewAllocator();

@@ -1,0 +1,101 @@
+/**
+ * The stable, asio-style error codes an operation can complete with.
+ *
+ * Each maps to one of Boost.Asio's `error::basic_errors` / `misc_errors`
+ * (or, for `invalid_argument` and `shut_down`, to the POSIX error of that name).
+ */
+export type IoErrorCode =
+  | 'eof'
+  | 'operation_aborted'
+  | 'bad_descriptor'
+  | 'not_found'
+  | 'already_open'
+  | 'already_started'
+  | 'already_connected'
+  | 'not_connected'
+  | 'connection_reset'
+  | 'connection_refused'
+  | 'connection_aborted'
+  | 'broken_pipe'
+  | 'timed_out'
+  | 'address_in_use'
+  | 'address_not_available'
+  | 'host_not_found'
+  | 'host_unreachable'
+  | 'network_unreachable'
+  | 'access_denied'
+  | 'no_descriptors'
+  | 'no_buffer_space'
+  | 'message_size'
+  | 'invalid_argument'
+  | 'shut_down'
+  | 'try_again'
+  | 'interrupted'
+  | 'unknown';
+
+/** What `IoError` adds to a message: the code, and Node's errno/syscall where they exist. */
+export interface IoErrorDetails {
+  readonly errno?: number;
+  readonly syscall?: string;
+  readonly cause?: unknown;
+}
+
+const defaultMessages: Readonly<Record<IoErrorCode, string>> = {
+  eof: 'End of file',
+  operation_aborted: 'Operation aborted',
+  bad_descriptor: 'Bad file descriptor',
+  not_found: 'Element not found',
+  already_open: 'Already open',
+  already_started: 'Operation already in progress',
+  already_connected: 'Transport endpoint is already connected',
+  not_connected: 'Transport endpoint is not connected',
+  connection_reset: 'Connection reset by peer',
+  connection_refused: 'Connection refused',
+  connection_aborted: 'Software caused connection abort',
+  broken_pipe: 'Broken pipe',
+  timed_out: 'Connection timed out',
+  address_in_use: 'Address already in use',
+  address_not_available: 'Cannot assign requested address',
+  host_not_found: 'Host not found (authoritative)',
+  host_unreachable: 'No route to host',
+  network_unreachable: 'Network is unreachable',
+  access_denied: 'Permission denied',
+  no_descriptors: 'Too many open files',
+  no_buffer_space: 'No buffer space available',
+  message_size: 'Message too long',
+  invalid_argument: 'Invalid argument',
+  shut_down: 'Cannot send after transport endpoint shutdown',
+  try_again: 'Resource temporarily unavailable',
+  interrupted: 'Interrupted system call',
+  unknown: 'Unknown error',
+};
+
+/**
+ * The error every operation completes with. `code` is stable and portable;
+ * `errno` and `syscall` are Node's, when the error came from the system.
+ *
+ * @example
+ * ```ts
+ * socket.asyncReadSome(buf, (err, n) => {
+ *   if (err?.code === 'eof') return socket.close();
+ * });
+ * ```
+ */
+export class IoError extends Error {
+  override readonly name = 'IoError';
+  readonly code: IoErrorCode;
+  readonly errno: number | undefined;
+  readonly syscall: string | undefined;
+
+  constructor(code: IoErrorCode, message?: string, details?: IoErrorDetails) {
+    super(message ?? defaultMessages[code], details?.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.errno = details?.errno;
+    this.syscall = details?.syscall;
+  }
+
+  /** True when `err` is an `IoError` with the given code. */
+  static is(err: unknown, code: IoErrorCode): err is IoError {
+    return err instanceof IoError && err.code === code;
+  }
+}

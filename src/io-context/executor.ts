@@ -1,0 +1,24 @@
+import type { IoContext } from './io-context.js';
+
+/**
+ * Something that runs nullary handlers on an `IoContext`: the context's own
+ * executor (`ctx.getExecutor()`), or a `Strand`.
+ *
+ * - `post(h)` queues `h`; it never runs inside the call.
+ * - `dispatch(h)` runs `h` inline when the caller is already running on this
+ *   executor, else queues it.
+ * - `defer(h)` queues `h` as a continuation of the current handler.
+ */
+export interface Executor {
+  /** The context the handlers run on. */
+  readonly context: IoContext;
+  post(handler: () => void): void;
+  dispatch(handler: () => void): void;
+  defer(handler: () => void): void;
+  /** True while a handler of this executor is running. */
+  runningInThisThread(): boolean;
+  /** Counts one unit of outstanding work: `run()` does not return while any is counted. */
+  onWorkStarted(): void;
+  /** Ends one unit of outstanding work. */
+  onWorkFinished(): void;
+}

@@ -1,0 +1,403 @@
+import type { Allocator } from '../allocation/allocator.js';
+import { RecyclingAllocator } from '../allocation/recycling-allocator.js';
+import { IoError } from '../errors/io-error.js';
+import { OpQueue } from '../ops/op-queue.js';
+import type { Operation } from '../ops/operation.js';
+import { steadyClock, type Clock } from './clock.js';
+import { IoExecutor } from './io-executor.js';
+
+/**
+ * How many handlers one drain pass runs at most before the context yields to
+ * Node's event loop with `setImmediate`. At ~25 ns a handler a full pass is
+ * ~25 µs, so sockets and timers wait at most that long behind a busy chain.
+ */
+export const DRAIN_BUDGET = 1024;
+
+/** Options for `new IoContext(options)`. */
+export interface IoContextOptions {
+  /** The allocator for handlers that have none associated (default: a new `RecyclingAllocator`). */
+  readonly allocator?: Allocator;
+  /** The clock for timers and `runFor`/`runUntil` (default: `steadyClock`). */
+  readonly clock?: Clock;
+}
+
+/**
+ * @internal Something that owns pending operations on a context (a socket,
+ * an acceptor, a timer queue): `shutdown()` must destroy them without
+ * invoking their handlers.
+ */
+export interface IoService {
+  shutdown(): void;
+}
+
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+
+function keepAlive(): void {
+  // The interval exists only to hold Node's loop open while run() waits for work.
+}
+
+/**
+ * The proactor: owns the completion queue and runs completion handlers.
+ *
+ * Work is counted as in asio: queued handlers, pending operations and work
+ * guards. `run()` resolves with the number of handlers it executed once the
+ * outstanding work reaches zero (the context is then stopped) or `stop()` is
+ * called.
+ *
+ * How a run proceeds on Node's event loop:
+ * 1. `run()` drains the queue synchronously before it returns its promise.
+ * 2. A drain pass runs handlers in FIFO order, including ones they post,
+ *    up to `DRAIN_BUDGET`, then yields with `setImmediate` if more remain, so
+ *    libuv's I/O and timer phases are never starved.
+ * 3. A completion arriving from libuv (socket data, accept, timer) is queued
+ *    and drained in that same callback, with no extra tick.
+ * 4. A handler queued from outside a drain (a promise continuation, a Node
+ *    callback) schedules a drain as a microtask, or with `setImmediate` once
+ *    `DRAIN_BUDGET` handlers have run without yielding.
+ * 5. When outstanding work reaches zero, pending microtasks (promise
+ *    continuations) get one `setImmediate` turn to start more; if none did,
+ *    the context stops and `run()` resolves. While work remains an idle
+ *    `run()` holds the process open.
+ *
+ * Nothing runs before `run`/`runOne`/`runFor`/`runUntil`/`poll`/`pollOne`.
+ *
+ * @example
+ * ```ts
+ * const ctx = new IoContext();
+ * post(ctx, () => console.log('hello from the run loop'));
+ * const handlersRun = await ctx.run(); // 1
+ * ```
+ */
+export class IoContext {
+  /** The allocator used for handlers without an associated one. */
+  readonly allocator: Allocator;
+  /** The monotonic clock timers and deadlines use. */
+  readonly clock: Clock;
+
+  readonly #queue = new OpQueue();
+  readonly #executor: IoExecutor;
+  readonly #services = new Set<IoService>();
+  #outstanding = 0;
+  #stopped = false;
+  #shutDown = false;
+  #draining = false;
+  #drainScheduled = false;
+  #idleCheckScheduled = false;
+  #handlersSinceYield = 0;
+
+  #running = false;
+  #runCount = 0;
+  #runLimit = Infinity;
+  #resolveRun: ((count: number) => void) | null = null;
+  #rejectRun: ((error: unknown) => void) | null = null;
+  #deadlineTimer: NodeJS.Timeout | null = null;
+  #keepAliveTimer: NodeJS.Timeout | null = null;
+
+  readonly #onMicrotask = (): void => {
+    this.#drainScheduled = false;
+    this.#drain();
+  };
+  readonly #onImmediate = (): void => {
+    this.#drainScheduled = false;
+    this.#handlersSinceYield = 0;
+    this.#drain();
+  };
+  readonly #onIdleCheck = (): void => {
+    this.#idleCheckScheduled = false;
+    if (!this.#running || this.#draining || this.#outstanding !== 0) return;
+    this.#stopped = true;
+    this.#finishRun(null, false);
+  };
+  readonly #onDeadline = (): void => {
+    this.#deadlineTimer = null;
+    if (this.#running && !this.#draining) this.#finishRun(null, false);
+  };
+
+  constructor(options: IoContextOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('IoContext options must be an object');
+    this.allocator = options.allocator ?? new RecyclingAllocator();
+    this.clock = options.clock ?? steadyClock;
+    this.#executor = new IoExecutor(this);
+  }
+
+  /** The executor that posts to this context. */
+  getExecutor(): IoExecutor {
+    return this.#executor;
+  }
+
+  /**
+   * Runs handlers until the outstanding work reaches zero or `stop()` is
+   * called. Resolves with the number of handlers executed; rejects with the
+   * exception of a handler that threw (the context stays valid: call `run()`
+   * again to go on with the rest). A stopped context resolves 0 at once.
+   */
+  run(): Promise<number> {
+    return this.#startRun(Infinity, Infinity);
+  }
+
+  /** Runs at most one handler, waiting for one if none is ready. Resolves 0 or 1. */
+  runOne(): Promise<number> {
+    return this.#startRun(1, Infinity);
+  }
+
+  /** Runs handlers for at most `ms` milliseconds of the context's clock. */
+  runFor(ms: number): Promise<number> {
+    if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) throw new TypeError(`runFor: ms must be a non-negative number, got ${String(ms)}`);
+    return this.#startRun(Infinity, this.clock.now() + ms);
+  }
+
+  /** Runs handlers until the context's clock reaches `time` (see `clock.now()`). */
+  runUntil(time: number): Promise<number> {
+    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`runUntil: time must be a number, got ${String(time)}`);
+    return this.#startRun(Infinity, time);
+  }
+
+  /** Runs every ready handler, including ones they post, without waiting. Returns how many ran. */
+  poll(): number {
+    return this.#pollUpTo(Infinity);
+  }
+
+  /** Runs at most one ready handler without waiting. Returns 0 or 1. */
+  pollOne(): number {
+    return this.#pollUpTo(1);
+  }
+
+  /**
+   * Stops the context: an active `run()` resolves once the handler now
+   * running returns; queued handlers stay queued for after `restart()`.
+   */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#running && !this.#draining) this.#finishRun(null, false);
+  }
+
+  /** Whether the context is stopped (by `stop()` or by running out of work). */
+  stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Clears the stopped state so `run()` can be called again. */
+  restart(): void {
+    if (this.#running) throw new IoError('already_started', 'IoContext.restart: a run is active');
+    if (!this.#shutDown) this.#stopped = false;
+  }
+
+  /**
+   * Destroys every queued and pending operation without invoking it,
+   * returning its memory to its allocator, and closes every I/O object of
+   * the context. An active `run()` resolves. The context stays stopped;
+   * operations started afterwards are destroyed the same way.
+   */
+  shutdown(): void {
+    if (this.#shutDown) return;
+    this.#shutDown = true;
+    this.#stopped = true;
+    for (const service of [...this.#services]) service.shutdown();
+    this.#services.clear();
+    for (let op = this.#queue.shift(); op !== null; op = this.#queue.shift()) op.destroy();
+    this.#outstanding = 0;
+    if (this.#running) this.#finishRun(null, false);
+  }
+
+  /** Whether `shutdown()` has been called. */
+  isShutDown(): boolean {
+    return this.#shutDown;
+  }
+
+  /** True while a handler of this context is running (inside `run` or `poll`). */
+  runningInThisThread(): boolean {
+    return this.#draining;
+  }
+
+  /** Units of outstanding work: queued handlers, pending operations and work guards. */
+  outstandingWork(): number {
+    return this.#outstanding;
+  }
+
+  /** Counts one unit of outstanding work (an operation started, a guard made). */
+  workStarted(): void {
+    if (!this.#shutDown) this.#outstanding++;
+  }
+
+  /** Ends one unit of outstanding work; at zero an active `run()` finishes and the context stops. */
+  workFinished(): void {
+    if (this.#shutDown) return;
+    if (--this.#outstanding === 0 && this.#running && !this.#draining) this.#scheduleIdleCheck();
+  }
+
+  /**
+   * @internal Queues a completed operation whose work is already counted.
+   * Used for completions that happen without I/O (posts, immediate results):
+   * the handler runs on a later drain, never inside the initiating call.
+   */
+  enqueue(op: Operation): void {
+    if (this.#shutDown) {
+      op.destroy();
+      return;
+    }
+    this.#queue.push(op);
+    if (this.#running && !this.#draining && !this.#drainScheduled) this.#scheduleDrain();
+  }
+
+  /**
+   * @internal Queues an operation completed by I/O (a libuv callback) and,
+   * when a run is active, drains the queue in that same callback.
+   */
+  completeFromIo(op: Operation): void {
+    if (this.#shutDown) {
+      op.destroy();
+      return;
+    }
+    this.#queue.push(op);
+    if (this.#running && !this.#draining) this.#drain();
+  }
+
+  /**
+   * @internal Removes a queued operation that has not run yet (used when an
+   * I/O object discards a completion); returns whether it was queued.
+   */
+  dequeue(op: Operation): boolean {
+    return this.#queue.remove(op);
+  }
+
+  /** @internal Registers an object whose pending operations `shutdown()` must destroy. */
+  addService(service: IoService): void {
+    if (!this.#shutDown) this.#services.add(service);
+  }
+
+  /** @internal Unregisters an object added with `addService`. */
+  removeService(service: IoService): void {
+    this.#services.delete(service);
+  }
+
+  /** `deadline` is a time on the context's clock, or `Infinity` for none. */
+  #startRun(limit: number, deadline: number): Promise<number> {
+    if (this.#running) return Promise.reject(new IoError('already_started', 'IoContext: a run is already active'));
+    if (this.#draining) return Promise.reject(new IoError('already_started', 'IoContext: run called from a handler running in poll'));
+    if (this.#stopped) return Promise.resolve(0);
+    if (this.#outstanding === 0) {
+      this.#stopped = true;
+      return Promise.resolve(0);
+    }
+    const promise = new Promise<number>((resolve, reject) => {
+      this.#resolveRun = resolve;
+      this.#rejectRun = reject;
+    });
+    this.#running = true;
+    this.#runCount = 0;
+    this.#runLimit = limit;
+    this.#keepAliveTimer = setInterval(keepAlive, KEEP_ALIVE_MS);
+    if (deadline !== Infinity) {
+      const remaining = deadline - this.clock.now();
+      if (remaining <= 0) {
+        this.#finishRun(null, false);
+        return promise;
+      }
+      this.#deadlineTimer = setTimeout(this.#onDeadline, remaining);
+    }
+    this.#drain();
+    return promise;
+  }
+
+  /**
+   * Out of work: stop once pending microtasks have run. A promise continuation
+   * (`await op(…, usePromise)`) runs after the drain that settled it and may
+   * start new work; the run ends only if none was started by then.
+   */
+  #scheduleIdleCheck(): void {
+    if (this.#idleCheckScheduled) return;
+    this.#idleCheckScheduled = true;
+    setImmediate(this.#onIdleCheck);
+  }
+
+  #scheduleDrain(): void {
+    this.#drainScheduled = true;
+    if (this.#handlersSinceYield < DRAIN_BUDGET) queueMicrotask(this.#onMicrotask);
+    else setImmediate(this.#onImmediate);
+  }
+
+  /** One drain pass: see the class documentation for the phase order. */
+  #drain(): void {
+    if (this.#draining || !this.#running) return;
+    this.#draining = true;
+    const queue = this.#queue;
+    const limit = this.#runLimit;
+    let budget = DRAIN_BUDGET;
+    try {
+      while (budget > 0 && !this.#stopped && this.#runCount < limit) {
+        const op = queue.shift();
+        if (op === null) break;
+        budget--;
+        this.#runCount++;
+        op.complete();
+        this.#outstanding--;
+      }
+    } catch (error) {
+      this.#outstanding--;
+      this.#draining = false;
+      this.#handlersSinceYield += DRAIN_BUDGET - budget;
+      if (this.#outstanding === 0) this.#stopped = true;
+      this.#finishRun(error, true);
+      return;
+    }
+    this.#draining = false;
+    this.#handlersSinceYield += DRAIN_BUDGET - budget;
+    if (!this.#running) return;
+    if (this.#stopped || this.#runCount >= limit) {
+      if (this.#outstanding === 0) this.#stopped = true;
+      this.#finishRun(null, false);
+    } else if (this.#outstanding === 0) {
+      this.#scheduleIdleCheck();
+    } else if (!queue.isEmpty()) {
+      this.#handlersSinceYield = DRAIN_BUDGET;
+      if (!this.#drainScheduled) this.#scheduleDrain();
+    }
+  }
+
+  #pollUpTo(limit: number): number {
+    if (this.#draining) throw new IoError('already_started', 'IoContext.poll cannot be called from a handler running on this context');
+    if (this.#stopped) return 0;
+    if (this.#outstanding === 0) {
+      this.#stopped = true;
+      return 0;
+    }
+    const queue = this.#queue;
+    let count = 0;
+    this.#draining = true;
+    try {
+      while (count < limit && !this.#stopped) {
+        const op = queue.shift();
+        if (op === null) break;
+        count++;
+        op.complete();
+        this.#outstanding--;
+      }
+    } catch (error) {
+      this.#outstanding--;
+      throw error;
+    } finally {
+      this.#draining = false;
+      if (this.#outstanding === 0) this.#stopped = true;
+      if (this.#running && this.#stopped) this.#finishRun(null, false);
+    }
+    return count;
+  }
+
+  #finishRun(error: unknown, failed: boolean): void {
+    const resolve = this.#resolveRun;
+    const reject = this.#rejectRun;
+    this.#running = false;
+    this.#resolveRun = null;
+    this.#rejectRun = null;
+    if (this.#deadlineTimer !== null) {
+      clearTimeout(this.#deadlineTimer);
+      this.#deadlineTimer = null;
+    }
+    if (this.#keepAliveTimer !== null) {
+      clearInterval(this.#keepAliveTimer);
+      this.#keepAliveTimer = null;
+    }
+    if (failed) reject?.(error);
+    else resolve?.(this.#runCount);
+  }
+}

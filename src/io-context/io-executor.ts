@@ -1,0 +1,51 @@
+import { getAssociatedAllocator } from '../allocation/associate.js';
+import { PostOp } from '../ops/post-op.js';
+import type { Executor } from './executor.js';
+import type { IoContext } from './io-context.js';
+
+/**
+ * The executor of an `IoContext` (`ctx.getExecutor()`). Posting allocates a
+ * `PostOp` from the handler's associated allocator (the context's allocator
+ * when it has none), so posting a bound handler allocates nothing once warm.
+ */
+export class IoExecutor implements Executor {
+  readonly context: IoContext;
+
+  constructor(context: IoContext) {
+    this.context = context;
+  }
+
+  post(handler: () => void): void {
+    if (typeof handler !== 'function') throw new TypeError(`post: the handler must be a function, got ${typeof handler}`);
+    const ctx = this.context;
+    const allocator = getAssociatedAllocator(handler, ctx.allocator);
+    const op = allocator.allocate(PostOp).init(handler, allocator);
+    ctx.workStarted();
+    ctx.enqueue(op);
+  }
+
+  dispatch(handler: () => void): void {
+    if (this.context.runningInThisThread()) {
+      if (typeof handler !== 'function') throw new TypeError(`dispatch: the handler must be a function, got ${typeof handler}`);
+      handler();
+    } else {
+      this.post(handler);
+    }
+  }
+
+  defer(handler: () => void): void {
+    this.post(handler);
+  }
+
+  runningInThisThread(): boolean {
+    return this.context.runningInThisThread();
+  }
+
+  onWorkStarted(): void {
+    this.context.workStarted();
+  }
+
+  onWorkFinished(): void {
+    this.context.workFinished();
+  }
+}

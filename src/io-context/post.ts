@@ -1,0 +1,47 @@
+import { asyncInitiate } from '../tokens/async-initiate.js';
+import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
+import type { Executor } from './executor.js';
+import { toExecutor, type ExecutionContextLike } from './to-executor.js';
+
+function initiatePost(handler: Handler, executor: Executor): void {
+  executor.post(handler as () => void);
+}
+
+function initiateDispatch(handler: Handler, executor: Executor): void {
+  executor.dispatch(handler as () => void);
+}
+
+function initiateDefer(handler: Handler, executor: Executor): void {
+  executor.defer(handler as () => void);
+}
+
+/**
+ * Queues `token`'s handler on `ex`; it never runs inside this call.
+ * Completion signature: `() => void` (with `usePromise`, a `Promise<void>`).
+ *
+ * @example
+ * ```ts
+ * post(ctx, () => console.log('later'));
+ * await post(ctx, usePromise); // resumes from the run loop
+ * ```
+ */
+export function post<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
+  return asyncInitiate<[], T, Executor>(initiatePost, token, toExecutor(ex, 'post'));
+}
+
+/**
+ * Runs `token`'s handler inline when called from a handler running on `ex`,
+ * otherwise queues it like `post`. Completion signature: `() => void`.
+ */
+export function dispatch<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
+  return asyncInitiate<[], T, Executor>(initiateDispatch, token, toExecutor(ex, 'dispatch'));
+}
+
+/**
+ * Queues `token`'s handler on `ex` as a continuation of the current handler
+ * (for a single-threaded context this orders exactly like `post`).
+ * Completion signature: `() => void`.
+ */
+export function defer<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
+  return asyncInitiate<[], T, Executor>(initiateDefer, token, toExecutor(ex, 'defer'));
+}

@@ -1,0 +1,12 @@
+import type { Executor } from './executor.js';
+import { IoContext } from './io-context.js';
+
+/** Anything the free functions accept as where to run: a context or an executor (a `Strand` too). */
+export type ExecutionContextLike = IoContext | Executor;
+
+/** @internal The executor of `target`, validating it. */
+export function toExecutor(target: ExecutionContextLike, caller: string): Executor {
+  if (target instanceof IoContext) return target.getExecutor();
+  if (typeof target === 'object' && target !== null && typeof (target as Partial<Executor>).post === 'function') return target;
+  throw new TypeError(`${caller}: expected an IoContext or an executor`);
+}

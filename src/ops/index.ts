@@ -1,0 +1,3 @@
+export { Operation, type OpClass } from './operation.js';
+export { OpQueue } from './op-queue.js';
+export { PostOp } from './post-op.js';

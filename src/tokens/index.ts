@@ -1,0 +1,16 @@
+export type {
+  Handler,
+  Initiation,
+  TokenAdapter,
+  UsePromise,
+  AsTuple,
+  Detached,
+  WrappedToken,
+  CompletionToken,
+  CompletionResult,
+  PromiseValue,
+} from './completion-token.js';
+export { asyncInitiate } from './async-initiate.js';
+export { usePromise } from './use-promise.js';
+export { asTuple } from './as-tuple.js';
+export { detached } from './detached.js';
