@@ -3,3 +3,8 @@ export * from './ops/index.js';
 export * from './allocation/index.js';
 export * from './tokens/index.js';
 export * from './io-context/index.js';
+export * from './net/index.js';
+export * from './timer/index.js';
+export * from './strand/index.js';
+export * from './cancellation/index.js';
+export * from './signal/index.js';
