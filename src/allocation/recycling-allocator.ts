@@ -14,6 +14,10 @@ export class RecyclingAllocator implements InstrumentedAllocator {
   readonly #capacity: number;
   readonly #types: OpClass[] = [];
   readonly #freeLists: Operation[][] = [];
+  // A one-entry cache of the last class looked up: a chain of one op kind
+  // finds its free list without a search.
+  #lastType: OpClass | null = null;
+  #lastList: Operation[] = [];
   readonly #counters = new AllocationCounters();
 
   /** @param capacity how many freed ops of each class to keep (default 64). */
@@ -27,31 +31,35 @@ export class RecyclingAllocator implements InstrumentedAllocator {
   allocate<T extends Operation>(type: OpClass<T>): T {
     const counters = this.#counters;
     counters.allocations++;
-    const types = this.#types;
-    for (let i = 0; i < types.length; i++) {
-      if (types[i] !== type) continue;
-      const op = this.#freeLists[i]!.pop();
-      if (op === undefined) break;
-      counters.hits++;
-      return op as T;
+    const list = type === this.#lastType ? this.#lastList : this.#listFor(type);
+    const op = list.pop();
+    if (op === undefined) {
+      counters.fallbacks++;
+      return new type();
     }
-    counters.fallbacks++;
-    return new type();
+    counters.hits++;
+    return op as T;
   }
 
   deallocate(op: Operation): void {
     this.#counters.deallocations++;
     const type = op.constructor as OpClass;
-    const types = this.#types;
-    for (let i = 0; i < types.length; i++) {
-      if (types[i] !== type) continue;
-      const list = this.#freeLists[i]!;
-      if (list.length < this.#capacity) list.push(op);
-      return;
+    const list = type === this.#lastType ? this.#lastList : this.#listFor(type);
+    if (list.length < this.#capacity) list.push(op);
+  }
+
+  /** The free list of `type`, made on first use; also fills the one-entry cache. */
+  #listFor(type: OpClass): Operation[] {
+    let i = this.#types.indexOf(type);
+    if (i < 0) {
+      i = this.#types.length;
+      this.#types.push(type);
+      this.#freeLists.push([]);
     }
-    if (this.#capacity === 0) return;
-    types.push(type);
-    this.#freeLists.push([op]);
+    const list = this.#freeLists[i]!;
+    this.#lastType = type;
+    this.#lastList = list;
+    return list;
   }
 
   stats(): AllocatorStats {

@@ -5,9 +5,90 @@
 export interface Clock {
   /** Milliseconds on a monotonic scale (not wall-clock time). */
   now(): number;
+  /**
+   * Optional: makes an alarm that calls `callback` once this clock reaches
+   * the time it is set to. A clock without it gets a Node-timer alarm (see
+   * `createAlarm`), which suits any clock that follows real time.
+   */
+  createAlarm?(callback: () => void): Alarm;
+}
+
+/**
+ * One re-armable wake-up on a clock. A context keeps one for all its timers
+ * and one for a run's deadline, whatever the number of armed timers.
+ *
+ * - `set(time)` arms (or re-arms) the alarm for `time` on its clock; the
+ *   callback runs once, on a later event-loop turn or clock step, never
+ *   inside `set`, and never before `clock.now() >= time`.
+ * - `clear()` disarms it.
+ */
+export interface Alarm {
+  set(time: number): void;
+  clear(): void;
 }
 
 /** The default clock: `performance.now()`, monotonic, sub-millisecond. */
 export const steadyClock: Clock = Object.freeze({
   now: (): number => performance.now(),
 });
+
+/**
+ * An alarm on one Node timer. Node fires timers on a millisecond loop time
+ * that can run slightly behind `clock.now()`, so an early call re-arms for
+ * the remainder instead of ringing. The Node timer is unreferenced: an
+ * active `run()` holds the process open, an armed alarm alone does not.
+ */
+class NodeTimerAlarm implements Alarm {
+  readonly #clock: Clock;
+  readonly #callback: () => void;
+  #timeout: NodeJS.Timeout | null = null;
+  #time = Infinity;
+
+  readonly #onTimeout = (): void => {
+    this.#timeout = null;
+    const time = this.#time;
+    if (time === Infinity) return;
+    if (this.#clock.now() < time) {
+      this.#arm(time);
+      return;
+    }
+    this.#time = Infinity;
+    this.#callback();
+  };
+
+  constructor(clock: Clock, callback: () => void) {
+    this.#clock = clock;
+    this.#callback = callback;
+  }
+
+  set(time: number): void {
+    if (time === this.#time && this.#timeout !== null) return;
+    if (this.#timeout !== null) clearTimeout(this.#timeout);
+    this.#arm(time);
+  }
+
+  clear(): void {
+    this.#time = Infinity;
+    if (this.#timeout !== null) {
+      clearTimeout(this.#timeout);
+      this.#timeout = null;
+    }
+  }
+
+  #arm(time: number): void {
+    this.#time = time;
+    const delay = Math.max(0, Math.ceil(time - this.#clock.now()));
+    const timeout = setTimeout(this.#onTimeout, delay);
+    timeout.unref();
+    this.#timeout = timeout;
+  }
+}
+
+/**
+ * @internal The alarm a context uses on `clock`: the clock's own when it
+ * provides `createAlarm`, else one backed by a single Node timer.
+ */
+export function createAlarm(clock: Clock, callback: () => void): Alarm {
+  if (typeof clock.createAlarm === 'function') return clock.createAlarm(callback);
+  return new NodeTimerAlarm(clock, callback);
+}

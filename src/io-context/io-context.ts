@@ -3,7 +3,7 @@ import { RecyclingAllocator } from '../allocation/recycling-allocator.js';
 import { IoError } from '../errors/io-error.js';
 import { OpQueue } from '../ops/op-queue.js';
 import type { Operation } from '../ops/operation.js';
-import { steadyClock, type Clock } from './clock.js';
+import { createAlarm, steadyClock, type Alarm, type Clock } from './clock.js';
 import { IoExecutor } from './io-executor.js';
 
 /**
@@ -58,6 +58,10 @@ function keepAlive(): void {
  *    continuations) get one `setImmediate` turn to start more; if none did,
  *    the context stops and `run()` resolves. While work remains an idle
  *    `run()` holds the process open.
+ * 6. A `runFor`/`runUntil` deadline is an alarm on the context's clock (a
+ *    Node timer, or a `ManualClock` step). When it rings, the timers due by
+ *    then complete first (and run, in the same callback), then the run ends;
+ *    a deadline reached while a handler runs ends the run when it returns.
  *
  * Nothing runs before `run`/`runOne`/`runFor`/`runUntil`/`poll`/`pollOne`.
  *
@@ -90,7 +94,9 @@ export class IoContext {
   #runLimit = Infinity;
   #resolveRun: ((count: number) => void) | null = null;
   #rejectRun: ((error: unknown) => void) | null = null;
-  #deadlineTimer: NodeJS.Timeout | null = null;
+  #deadlineAlarm: Alarm | null = null;
+  #deadlineReached = false;
+  #beforeDeadline: (() => void) | null = null;
   #keepAliveTimer: NodeJS.Timeout | null = null;
 
   readonly #onMicrotask = (): void => {
@@ -109,8 +115,15 @@ export class IoContext {
     this.#finishRun(null, false);
   };
   readonly #onDeadline = (): void => {
-    this.#deadlineTimer = null;
-    if (this.#running && !this.#draining) this.#finishRun(null, false);
+    if (!this.#running) return;
+    // Timers due by the deadline complete (and run, unless a handler is
+    // running now) before the run ends: runUntil(t) includes timers at t.
+    this.#beforeDeadline?.();
+    if (!this.#running) return;
+    this.#deadlineReached = true;
+    if (this.#draining) return;
+    if (this.#outstanding === 0) this.#stopped = true;
+    this.#finishRun(null, false);
   };
 
   constructor(options: IoContextOptions = {}) {
@@ -195,7 +208,9 @@ export class IoContext {
     for (const service of [...this.#services]) service.shutdown();
     this.#services.clear();
     for (let op = this.#queue.shift(); op !== null; op = this.#queue.shift()) op.destroy();
-    this.#outstanding = 0;
+    // A handler running now (shutdown called from inside it) still holds its
+    // unit of work; the drain or poll loop ends that unit when it returns.
+    this.#outstanding = this.#draining ? 1 : 0;
     if (this.#running) this.#finishRun(null, false);
   }
 
@@ -270,6 +285,14 @@ export class IoContext {
     this.#services.delete(service);
   }
 
+  /**
+   * @internal Sets the function a run deadline calls before it ends the run
+   * (the timer queue's, which completes the timers due by then).
+   */
+  setBeforeDeadline(hook: (() => void) | null): void {
+    this.#beforeDeadline = hook;
+  }
+
   /** `deadline` is a time on the context's clock, or `Infinity` for none. */
   #startRun(limit: number, deadline: number): Promise<number> {
     if (this.#running) return Promise.reject(new IoError('already_started', 'IoContext: a run is already active'));
@@ -293,7 +316,8 @@ export class IoContext {
         this.#finishRun(null, false);
         return promise;
       }
-      this.#deadlineTimer = setTimeout(this.#onDeadline, remaining);
+      this.#deadlineAlarm ??= createAlarm(this.clock, this.#onDeadline);
+      this.#deadlineAlarm.set(deadline);
     }
     this.#drain();
     return promise;
@@ -324,7 +348,7 @@ export class IoContext {
     const limit = this.#runLimit;
     let budget = DRAIN_BUDGET;
     try {
-      while (budget > 0 && !this.#stopped && this.#runCount < limit) {
+      while (budget > 0 && !this.#stopped && this.#runCount < limit && !this.#deadlineReached) {
         const op = queue.shift();
         if (op === null) break;
         budget--;
@@ -343,7 +367,7 @@ export class IoContext {
     this.#draining = false;
     this.#handlersSinceYield += DRAIN_BUDGET - budget;
     if (!this.#running) return;
-    if (this.#stopped || this.#runCount >= limit) {
+    if (this.#stopped || this.#runCount >= limit || this.#deadlineReached) {
       if (this.#outstanding === 0) this.#stopped = true;
       this.#finishRun(null, false);
     } else if (this.#outstanding === 0) {
@@ -389,10 +413,8 @@ export class IoContext {
     this.#running = false;
     this.#resolveRun = null;
     this.#rejectRun = null;
-    if (this.#deadlineTimer !== null) {
-      clearTimeout(this.#deadlineTimer);
-      this.#deadlineTimer = null;
-    }
+    this.#deadlineReached = false;
+    this.#deadlineAlarm?.clear();
     if (this.#keepAliveTimer !== null) {
       clearInterval(this.#keepAliveTimer);
       this.#keepAliveTimer = null;

@@ -26,6 +26,11 @@ function initiateDefer(handler: Handler, executor: Executor): void {
  * ```
  */
 export function post<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
+  if (typeof token === 'function') {
+    // The callback path, exactly what asyncInitiate does for a function, one call shallower.
+    toExecutor(ex, 'post').post(token as () => void);
+    return undefined as CompletionResult<T, []>;
+  }
   return asyncInitiate<[], T, Executor>(initiatePost, token, toExecutor(ex, 'post'));
 }
 

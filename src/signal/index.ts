@@ -1,1 +1,1 @@
-export {};
+export { SignalSet, SIGNAL_SET_MEMORY } from './signal-set.js';

@@ -1,1 +1,2 @@
-export {};
+export { Strand } from './strand.js';
+export { bindExecutor, getAssociatedExecutor } from './bind-executor.js';

@@ -1,1 +1,2 @@
-export {};
+export { SteadyTimer } from './steady-timer.js';
+export { ManualClock } from './manual-clock.js';

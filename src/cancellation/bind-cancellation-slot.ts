@@ -1,0 +1,28 @@
+import { associate, associatedCancellationSlot, getAssociated } from '../allocation/associate.js';
+import { CancellationSlot } from './cancellation-slot.js';
+
+/**
+ * Binds `slot` to `handler` once: the returned handler is called exactly
+ * like `handler`, and an operation started with it installs its cancellation
+ * handler in `slot`, so `signal.emit(type)` cancels that operation. No
+ * per-call allocation (a bound function).
+ *
+ * @example
+ * ```ts
+ * const cancel = new CancellationSignal();
+ * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err) => { … }));
+ * ```
+ */
+export function bindCancellationSlot<F extends (...args: never[]) => unknown>(slot: CancellationSlot, handler: F): F {
+  if (!(slot instanceof CancellationSlot)) throw new TypeError('bindCancellationSlot: the first argument must be a CancellationSlot');
+  return associate(handler, associatedCancellationSlot, slot);
+}
+
+/**
+ * The connected cancellation slot `handler` carries, or `null`. Operations
+ * that support cancellation call this once at initiation.
+ */
+export function getAssociatedCancellationSlot(handler: unknown): CancellationSlot | null {
+  const slot = getAssociated(handler, associatedCancellationSlot);
+  return slot instanceof CancellationSlot && slot.isConnected() ? slot : null;
+}

@@ -1,0 +1,94 @@
+import { CancellationType } from './cancellation-type.js';
+
+/**
+ * What an operation installs in a slot to hear about cancellation requests.
+ * An operation object implements it itself, so installing and removing it
+ * allocates nothing.
+ */
+export interface CancellationHandler {
+  /** Called by `CancellationSignal.emit(type)` with a type other than `none`. */
+  onCancellation(type: CancellationType): void;
+}
+
+/** A cancellation handler written as a function of the requested type. */
+export type CancellationHandlerFunction = (type: CancellationType) => void;
+
+/**
+ * The receiving end of a `CancellationSignal` (asio's `cancellation_slot`).
+ * It holds at most one handler: the one of the operation started last with
+ * this slot, so a reused slot serves the newest operation.
+ *
+ * How an operation uses it (no allocation per operation):
+ * 1. at initiation, once the operation is pending: `slot.assign(op)`;
+ * 2. when the operation stops being pending (completed, aborted,
+ *    destroyed): `slot.clearIf(op)`, which leaves a newer operation's
+ *    handler in place.
+ *
+ * A slot made with `new CancellationSlot()` is not connected to a signal:
+ * nothing can ever be emitted to it, so it keeps no handler.
+ */
+export class CancellationSlot {
+  #connected = false;
+  #handler: CancellationHandler | CancellationHandlerFunction | null = null;
+  #latched: CancellationType = CancellationType.none;
+
+  /** @internal A slot connected to a signal (made by `CancellationSignal`). */
+  static connected(): CancellationSlot {
+    const slot = new CancellationSlot();
+    slot.#connected = true;
+    return slot;
+  }
+
+  /**
+   * Installs `handler`, replacing the one installed before. A handler is
+   * an object with `onCancellation(type)` or a function `(type) => void`.
+   */
+  assign(handler: CancellationHandler | CancellationHandlerFunction): void {
+    if (typeof handler !== 'function' && (typeof handler !== 'object' || handler === null || typeof handler.onCancellation !== 'function')) {
+      throw new TypeError('CancellationSlot.assign: expected a function or an object with onCancellation(type)');
+    }
+    if (!this.#connected) return;
+    this.#handler = handler;
+    if (this.#latched !== CancellationType.none) this.deliver(this.#latched);
+  }
+
+  /** Removes the installed handler, whoever installed it. */
+  clear(): void {
+    this.#handler = null;
+  }
+
+  /** Removes `handler` if it is the one installed; returns whether it was. */
+  clearIf(handler: CancellationHandler | CancellationHandlerFunction): boolean {
+    if (this.#handler !== handler) return false;
+    this.#handler = null;
+    return true;
+  }
+
+  /** Whether the slot is connected to a `CancellationSignal`. */
+  isConnected(): boolean {
+    return this.#connected;
+  }
+
+  /** Whether an operation (or anyone) has a handler installed. */
+  hasHandler(): boolean {
+    return this.#handler !== null;
+  }
+
+  /** @internal Calls the installed handler with `type`, unless `type` is `none` or none is installed. */
+  deliver(type: CancellationType): void {
+    if ((type & CancellationType.all) === 0) return;
+    const handler = this.#handler;
+    if (handler === null) return;
+    if (typeof handler === 'function') handler(type);
+    else handler.onCancellation(type);
+  }
+
+  /**
+   * @internal Delivers `type` now and to every handler installed from now on
+   * (an aborted `AbortSignal` aborts every operation started with it).
+   */
+  latch(type: CancellationType): void {
+    this.#latched = type;
+    this.deliver(type);
+  }
+}

@@ -1,0 +1,128 @@
+import { getAssociatedAllocator } from '../allocation/associate.js';
+import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { IoContext } from '../io-context/io-context.js';
+import { WaitOp } from '../ops/wait-op.js';
+import { asyncInitiate } from '../tokens/async-initiate.js';
+import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
+import { TimerEntry } from './timer-entry.js';
+import { TimerQueue } from './timer-queue.js';
+
+function checkTime(value: unknown, caller: string, what: string): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${caller}: ${what} must be a number, got ${String(value)}`);
+}
+
+/**
+ * A timer on an `IoContext`'s monotonic clock (asio's `steady_timer`).
+ *
+ * - The expiry is a time on `ctx.clock` (`ctx.clock.now()` scale, ms);
+ *   setting it cancels the pending waits.
+ * - `asyncWait` completes with `null` at the expiry, or with
+ *   `operation_aborted` when cancelled; a wait on an expired timer completes
+ *   on the next `run`/`poll`, never inside `asyncWait`.
+ * - A pending wait is outstanding work: `run()` does not return before it
+ *   completes.
+ * - Waits are cancellable per operation through a cancellation slot
+ *   (`bindCancellationSlot`, `bindAbortSignal`, `withAbortSignal`): terminal,
+ *   partial and total alike, aborting only that wait.
+ *
+ * Cost: all timers of a context share one heap and one Node timer; a wait
+ * allocates its `WaitOp` from the handler's allocator (recycled).
+ *
+ * @example
+ * ```ts
+ * const timer = new SteadyTimer(ctx);
+ * timer.expiresAfter(500);
+ * timer.asyncWait((err) => {
+ *   if (err?.code === 'operation_aborted') return;
+ *   console.log('500 ms later');
+ * });
+ * ```
+ */
+export class SteadyTimer {
+  readonly #ctx: IoContext;
+  readonly #queue: TimerQueue;
+  readonly #entry: TimerEntry;
+
+  /**
+   * @param ctx the context whose clock and run loop the timer uses
+   * @param expiry the initial expiry on `ctx.clock` (default: now, so already expired)
+   */
+  constructor(ctx: IoContext, expiry?: number) {
+    if (!(ctx instanceof IoContext)) throw new TypeError('SteadyTimer: the first argument must be an IoContext');
+    if (expiry !== undefined) checkTime(expiry, 'SteadyTimer', 'expiry');
+    this.#ctx = ctx;
+    this.#queue = TimerQueue.of(ctx);
+    this.#entry = new TimerEntry(this.#queue, expiry ?? ctx.clock.now());
+  }
+
+  /** The context the timer runs on. */
+  get context(): IoContext {
+    return this.#ctx;
+  }
+
+  /** The expiry, a time on the context's clock. */
+  expiry(): number {
+    return this.#entry.expiry;
+  }
+
+  /**
+   * Sets the expiry to `time` on the context's clock (`Infinity`: never),
+   * cancelling the pending waits. Returns how many were cancelled.
+   */
+  expiresAt(time: number): number {
+    checkTime(time, 'SteadyTimer.expiresAt', 'time');
+    const cancelled = this.#queue.cancel(this.#entry);
+    this.#entry.expiry = time;
+    this.#entry.seq = this.#queue.nextSeq();
+    return cancelled;
+  }
+
+  /**
+   * Sets the expiry to `ms` milliseconds from now on the context's clock,
+   * cancelling the pending waits. Returns how many were cancelled.
+   */
+  expiresAfter(ms: number): number {
+    checkTime(ms, 'SteadyTimer.expiresAfter', 'ms');
+    return this.expiresAt(this.#ctx.clock.now() + ms);
+  }
+
+  /**
+   * Waits for the expiry. Completion signature: `(err: IoError | null) => void`,
+   * `err` being `null` when the timer expired and `operation_aborted` when
+   * the wait was cancelled (by `cancel`, `cancelOne`, a new expiry or its
+   * cancellation slot). Several waits may be pending; they complete in the
+   * order they were started. With `usePromise`, resolves `void` or rejects.
+   */
+  asyncWait<T extends CompletionToken>(token: T): CompletionResult<T, []> {
+    return asyncInitiate<[], T, SteadyTimer>(SteadyTimer.#initiateWait, token, this);
+  }
+
+  /**
+   * Cancels every pending wait (they complete with `operation_aborted`, queued,
+   * never inside this call); the expiry stays. Returns how many were cancelled.
+   */
+  cancel(): number {
+    return this.#queue.cancel(this.#entry);
+  }
+
+  /** Cancels the oldest pending wait; returns 1, or 0 when none was pending. The expiry stays. */
+  cancelOne(): number {
+    return this.#queue.cancelOne(this.#entry);
+  }
+
+  static readonly #initiateWait = (handler: Handler, timer: SteadyTimer): void => {
+    timer.#startWait(handler);
+  };
+
+  #startWait(handler: Handler): void {
+    if (typeof handler !== 'function') throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${typeof handler}`);
+    const ctx = this.#ctx;
+    const allocator = getAssociatedAllocator(handler, ctx.allocator);
+    const op = allocator.allocate(WaitOp).init(handler, allocator, this.#entry);
+    ctx.workStarted();
+    if (!this.#queue.schedule(this.#entry, op)) return;
+    const slot = getAssociatedCancellationSlot(handler);
+    if (slot !== null) op.installSlot(slot);
+    this.#queue.completeIfDue(this.#entry);
+  }
+}
