@@ -12,13 +12,23 @@
  * - arm+cancel: make and arm every timer (60 s away), then cancel every one.
  *   proactor also runs every aborted handler (asio semantics: a cancelled
  *   wait completes with `operation_aborted`); `clearTimeout` runs nothing.
+ *   So a third row does what setTimeout code must do to tell its waiter:
+ *   `clearTimeout` plus one `queueMicrotask` callback per timer.
  * - fire: arm every timer 1–10 ms away on the real clock and wait until all
- *   have fired (the time includes those ≤ 10 ms of waiting, for both).
+ *   have fired (the time includes those ≤ 10 ms of waiting, for both), up
+ *   to the last handler. Node counts a `setTimeout` delay from its cached
+ *   loop time, the same for every timer armed in one turn; `expiresAfter`
+ *   counts from `performance.now()` at each call, so its last timers are
+ *   due up to the arming time later. A second proactor row arms with
+ *   `expiresAt(start + delay)`, the same deadlines as setTimeout's.
  *
- * Time is the median of `rounds` measured rounds after `warmup` unmeasured
- * ones. Heap is the growth of `heapUsed` from a collected heap to the moment
- * every timer is armed, divided by the timer count: what one armed timer
- * costs while it waits. Without `--expose-gc` heap figures are reported as NaN.
+ * Rounds alternate between the rows of a workload, so a noisy machine
+ * disturbs all of them alike. Time is the median of `rounds` measured rounds
+ * after `warmup` unmeasured ones. Heap is the growth of `heapUsed` plus
+ * `arrayBuffers` (typed-array memory lives outside the JS heap) from a
+ * collected heap to the moment every timer is armed, divided by the timer
+ * count: what one armed timer costs while it waits. Without `--expose-gc`
+ * heap figures are reported as NaN.
  */
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -39,8 +49,10 @@ export interface TimersBenchmarkOptions {
 export interface TimersRow {
   /** `arm+cancel` or `fire`. */
   readonly workload: string;
-  /** `proactor SteadyTimer` or `setTimeout`. */
+  /** `proactor SteadyTimer`, `setTimeout`, … (see `ROWS`). */
   readonly runtime: string;
+  /** What this row does per timer. */
+  readonly does: string;
   readonly timers: number;
   /** Median milliseconds for the whole workload. */
   readonly ms: number;
@@ -59,7 +71,7 @@ export interface TimersBenchmarkResult {
   readonly cpu: string;
   readonly timers: number;
   readonly rows: readonly TimersRow[];
-  /** proactor time ÷ setTimeout time, per workload (below 1: proactor is faster). */
+  /** proactor time ÷ plain setTimeout time, per workload (below 1: proactor is faster). */
   readonly ratios: Readonly<Record<string, number>>;
 }
 
@@ -71,7 +83,8 @@ interface Sample {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function heapNow(): number {
-  return process.memoryUsage().heapUsed;
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
 }
 
 function collect(): number {
@@ -88,6 +101,11 @@ function median(values: readonly number[]): number {
 
 function noop(): void {
   // The handler a benchmark timer runs.
+}
+
+let notified = 0;
+function onAborted(): void {
+  notified++;
 }
 
 function proactorArmCancel(n: number): Sample {
@@ -124,22 +142,43 @@ function nodeArmCancel(n: number): Sample {
   return { ms, heap: heap / n };
 }
 
-async function proactorFire(n: number): Promise<Sample> {
+async function nodeArmCancelNotify(n: number): Promise<Sample> {
+  const base = collect();
+  const start = performance.now();
+  const handles: NodeJS.Timeout[] = new Array<NodeJS.Timeout>(n);
+  for (let i = 0; i < n; i++) handles[i] = setTimeout(noop, 60_000);
+  const armedAt = performance.now();
+  const heap = heapNow() - base;
+  notified = 0;
+  const resume = performance.now();
+  for (let i = 0; i < n; i++) {
+    clearTimeout(handles[i]);
+    queueMicrotask(onAborted);
+  }
+  await Promise.resolve(); // queued after every notification: runs once they all ran
+  const ms = armedAt - start + (performance.now() - resume);
+  if (notified !== n) throw new Error(`notified ${notified} of ${n}`);
+  return { ms, heap: heap / n };
+}
+
+async function proactorFire(n: number, sameDeadlines: boolean): Promise<Sample> {
   const base = collect();
   const start = performance.now();
   const ctx = new IoContext();
   let fired = 0;
+  let end = 0;
   const onFire = (): void => {
-    fired++;
+    if (++fired === n) end = performance.now();
   };
   for (let i = 0; i < n; i++) {
     const t = new SteadyTimer(ctx);
-    t.expiresAfter(1 + (i % 10));
+    if (sameDeadlines) t.expiresAt(start + 1 + (i % 10));
+    else t.expiresAfter(1 + (i % 10));
     t.asyncWait(onFire);
   }
   const heap = heapNow() - base;
   await ctx.run();
-  const ms = performance.now() - start;
+  const ms = end - start;
   if (fired !== n) throw new Error(`proactor fired ${fired} of ${n}`);
   return { ms, heap: heap / n };
 }
@@ -158,21 +197,31 @@ function nodeFire(n: number): Promise<Sample> {
   });
 }
 
-async function measure(rounds: number, warmup: number, run: () => Sample | Promise<Sample>): Promise<{ ms: number; heap: number; samples: number[] }> {
-  for (let i = 0; i < warmup; i++) await run();
-  const samples: number[] = [];
-  const heaps: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const s = await run();
-    samples.push(s.ms);
-    heaps.push(s.heap);
-  }
-  return { ms: median(samples), heap: median(heaps), samples };
-}
+type Run = (n: number) => Sample | Promise<Sample>;
+
+/** The rows of each workload: [runtime, what it does per timer, run]. The first two rows of a workload are compared. */
+const ROWS: readonly (readonly [string, readonly (readonly [string, string, Run])[]])[] = [
+  [
+    'arm+cancel',
+    [
+      ['proactor SteadyTimer', 'new SteadyTimer, expiresAfter, asyncWait; cancel; poll runs each handler with operation_aborted', proactorArmCancel],
+      ['setTimeout', 'setTimeout; clearTimeout (runs nothing)', nodeArmCancel],
+      ['setTimeout + notify', 'setTimeout; clearTimeout + queueMicrotask(callback), all callbacks run', nodeArmCancelNotify],
+    ],
+  ],
+  [
+    'fire',
+    [
+      ['proactor SteadyTimer', 'new SteadyTimer, expiresAfter(1-10 ms), asyncWait; run() until the last handler', (n) => proactorFire(n, false)],
+      ['setTimeout', 'setTimeout(1-10 ms) until the last callback', nodeFire],
+      ['proactor expiresAt', 'as proactor, with expiresAt(start + 1-10 ms): the deadlines setTimeout gets', (n) => proactorFire(n, true)],
+    ],
+  ],
+];
 
 /**
- * Runs both workloads on both implementations, alternating them round by
- * round in the same process, and resolves with the medians.
+ * Runs every row of both workloads, alternating them round by round in the
+ * same process, and resolves with the medians.
  */
 export async function runTimersBenchmark(options: TimersBenchmarkOptions = {}): Promise<TimersBenchmarkResult> {
   const n = options.timers ?? 100_000;
@@ -180,30 +229,24 @@ export async function runTimersBenchmark(options: TimersBenchmarkOptions = {}): 
   const rounds = options.rounds ?? 5;
   const rows: TimersRow[] = [];
   const ratios: Record<string, number> = {};
-  const workloads: [string, [string, () => Sample | Promise<Sample>][]][] = [
-    [
-      'arm+cancel',
-      [
-        ['proactor SteadyTimer', () => proactorArmCancel(n)],
-        ['setTimeout', () => nodeArmCancel(n)],
-      ],
-    ],
-    [
-      'fire',
-      [
-        ['proactor SteadyTimer', () => proactorFire(n)],
-        ['setTimeout', () => nodeFire(n)],
-      ],
-    ],
-  ];
-  for (const [workload, runtimes] of workloads) {
-    const byRuntime: Record<string, number> = {};
-    for (const [runtime, run] of runtimes) {
-      const m = await measure(rounds, warmup, run);
-      byRuntime[runtime] = m.ms;
-      rows.push({ workload, runtime, timers: n, ms: m.ms, nsPerTimer: (m.ms * 1e6) / n, heapBytesPerTimer: m.heap, samples: m.samples });
+  for (const [workload, runtimes] of ROWS) {
+    const samples = runtimes.map(() => [] as number[]);
+    const heaps = runtimes.map(() => [] as number[]);
+    for (let round = 0; round < warmup + rounds; round++) {
+      // Alternate the order too, so no row always runs right after the same one.
+      for (let k = 0; k < runtimes.length; k++) {
+        const i = round % 2 === 0 ? k : runtimes.length - 1 - k;
+        const s = await runtimes[i]![2](n);
+        if (round < warmup) continue;
+        samples[i]!.push(s.ms);
+        heaps[i]!.push(s.heap);
+      }
     }
-    ratios[workload] = (byRuntime['proactor SteadyTimer'] ?? Number.NaN) / (byRuntime.setTimeout ?? Number.NaN);
+    runtimes.forEach(([runtime, does], i) => {
+      const ms = median(samples[i]!);
+      rows.push({ workload, runtime, does, timers: n, ms, nsPerTimer: (ms * 1e6) / n, heapBytesPerTimer: median(heaps[i]!), samples: samples[i]! });
+    });
+    ratios[workload] = median(samples[0]!) / median(samples[1]!);
   }
   return { name: 'timers', node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown', timers: n, rows, ratios };
 }
@@ -221,6 +264,8 @@ export function formatTimersBenchmark(result: TimersBenchmarkResult): string {
   }
   lines.push('');
   for (const [workload, ratio] of Object.entries(result.ratios)) lines.push(`${workload}: proactor/setTimeout time = ${ratio.toFixed(2)}`);
+  lines.push('', 'What each row does per timer:');
+  for (const row of result.rows) lines.push(`- ${row.workload}, ${row.runtime}: ${row.does}`);
   return lines.join('\n');
 }
 

@@ -1,10 +1,11 @@
 import { getAssociatedAllocator } from '../allocation/associate.js';
 import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
 import { IoContext } from '../io-context/io-context.js';
+import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
+import type { OpQueue } from '../ops/op-queue.js';
 import { WaitOp } from '../ops/wait-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
-import { TimerEntry } from './timer-entry.js';
 import { TimerQueue } from './timer-queue.js';
 
 function checkTime(value: unknown, caller: string, what: string): asserts value is number {
@@ -25,8 +26,9 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
  *   (`bindCancellationSlot`, `bindAbortSignal`, `withAbortSignal`): terminal,
  *   partial and total alike, aborting only that wait.
  *
- * Cost: all timers of a context share one heap and one Node timer; a wait
- * allocates its `WaitOp` from the handler's allocator (recycled).
+ * Cost: all timers of a context share one heap and one Node timer. A timer
+ * is one object; a wait allocates its `WaitOp` from the handler's allocator
+ * (recycled) and nothing else; cancelling is O(1).
  *
  * @example
  * ```ts
@@ -41,7 +43,14 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
 export class SteadyTimer {
   readonly #ctx: IoContext;
   readonly #queue: TimerQueue;
-  readonly #entry: TimerEntry;
+  #expiry: number;
+  /** Order among equal expiries: taken from the queue each time the expiry is set. */
+  #seq: number;
+  /** The token of this timer's live heap slot while waits are pending, else 0. */
+  #token = 0;
+  /** The pending waits, oldest first, linked through `Operation.next`. */
+  #head: WaitOp | null = null;
+  #tail: WaitOp | null = null;
 
   /**
    * @param ctx the context whose clock and run loop the timer uses
@@ -51,8 +60,10 @@ export class SteadyTimer {
     if (!(ctx instanceof IoContext)) throw new TypeError('SteadyTimer: the first argument must be an IoContext');
     if (expiry !== undefined) checkTime(expiry, 'SteadyTimer', 'expiry');
     this.#ctx = ctx;
-    this.#queue = TimerQueue.of(ctx);
-    this.#entry = new TimerEntry(this.#queue, expiry ?? ctx.clock.now());
+    const queue = TimerQueue.of(ctx);
+    this.#queue = queue;
+    this.#expiry = expiry ?? ctx.clock.now();
+    this.#seq = queue.nextSeq();
   }
 
   /** The context the timer runs on. */
@@ -62,7 +73,7 @@ export class SteadyTimer {
 
   /** The expiry, a time on the context's clock. */
   expiry(): number {
-    return this.#entry.expiry;
+    return this.#expiry;
   }
 
   /**
@@ -71,9 +82,9 @@ export class SteadyTimer {
    */
   expiresAt(time: number): number {
     checkTime(time, 'SteadyTimer.expiresAt', 'time');
-    const cancelled = this.#queue.cancel(this.#entry);
-    this.#entry.expiry = time;
-    this.#entry.seq = this.#queue.nextSeq();
+    const cancelled = this.#head === null ? 0 : this.cancel();
+    this.#expiry = time;
+    this.#seq = this.#queue.nextSeq();
     return cancelled;
   }
 
@@ -102,12 +113,73 @@ export class SteadyTimer {
    * never inside this call); the expiry stays. Returns how many were cancelled.
    */
   cancel(): number {
-    return this.#queue.cancel(this.#entry);
+    let op = this.#head;
+    if (op === null) return 0;
+    this.#head = null;
+    this.#tail = null;
+    this.#token = 0;
+    this.#queue.retire();
+    const ctx = this.#ctx;
+    let count = 0;
+    while (op !== null) {
+      const next = op.next as WaitOp | null;
+      op.detach();
+      op.err = OPERATION_ABORTED;
+      ctx.enqueue(op);
+      count++;
+      op = next;
+    }
+    return count;
   }
 
   /** Cancels the oldest pending wait; returns 1, or 0 when none was pending. The expiry stays. */
   cancelOne(): number {
-    return this.#queue.cancelOne(this.#entry);
+    const op = this.#head;
+    if (op === null) return 0;
+    this.abortWait(op);
+    return 1;
+  }
+
+  /** @internal Aborts `op` if it is still a pending wait of this timer (cancellation slot path). */
+  abortWait(op: WaitOp): void {
+    if (op.owner !== this) return;
+    let prev: WaitOp | null = null;
+    let cur = this.#head;
+    while (cur !== op) {
+      if (cur === null) return;
+      prev = cur;
+      cur = cur.next as WaitOp | null;
+    }
+    const next = op.next as WaitOp | null;
+    if (prev === null) this.#head = next;
+    else prev.next = next;
+    if (this.#tail === op) this.#tail = prev;
+    if (this.#head === null) {
+      this.#token = 0;
+      this.#queue.retire();
+    }
+    op.detach();
+    op.err = OPERATION_ABORTED;
+    this.#ctx.enqueue(op);
+  }
+
+  /** @internal The token of this timer's live heap slot, 0 while no wait is pending. */
+  heapToken(): number {
+    return this.#token;
+  }
+
+  /** @internal Detaches every pending wait, oldest first, into `due` (the timer fired). */
+  takeWaits(due: OpQueue): void {
+    let op = this.#head;
+    this.#head = null;
+    this.#tail = null;
+    this.#token = 0;
+    while (op !== null) {
+      const next = op.next as WaitOp | null;
+      op.detach();
+      due.push(op);
+      op = next;
+    }
   }
 
   static readonly #initiateWait = (handler: Handler, timer: SteadyTimer): void => {
@@ -118,11 +190,23 @@ export class SteadyTimer {
     if (typeof handler !== 'function') throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${typeof handler}`);
     const ctx = this.#ctx;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(WaitOp).init(handler, allocator, this.#entry);
+    const op = allocator.allocate(WaitOp).init(handler, allocator, this);
     ctx.workStarted();
-    if (!this.#queue.schedule(this.#entry, op)) return;
+    const queue = this.#queue;
+    if (queue.isShutDown()) {
+      op.destroy();
+      return;
+    }
+    const tail = this.#tail;
+    if (tail === null) {
+      this.#head = op;
+      this.#token = queue.insert(this, this.#expiry, this.#seq);
+    } else {
+      tail.next = op;
+    }
+    this.#tail = op;
     const slot = getAssociatedCancellationSlot(handler);
     if (slot !== null) op.installSlot(slot);
-    this.#queue.completeIfDue(this.#entry);
+    queue.settle(this.#expiry);
   }
 }

@@ -1,24 +1,50 @@
-import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
-import { createAlarm, type Alarm } from '../io-context/clock.js';
+import { createAlarm, type Alarm, type Clock } from '../io-context/clock.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { OpQueue } from '../ops/op-queue.js';
-import type { WaitOp } from '../ops/wait-op.js';
-import { TimerEntry } from './timer-entry.js';
+import type { Operation } from '../ops/operation.js';
+import { TimerSet } from './timer-set.js';
 
 const queues = new WeakMap<IoContext, TimerQueue>();
 
-function before(a: TimerEntry, b: TimerEntry): boolean {
-  return a.expiry < b.expiry || (a.expiry === b.expiry && a.seq < b.seq);
+/**
+ * The last heap-slot token handed out, by any queue. Tokens are never reused
+ * (2^53 of them), so a dead slot can never pass for the live slot of a
+ * timer, whichever context that timer is on.
+ */
+let lastToken = 0;
+
+/**
+ * @internal What a `TimerQueue` keeps in its heap: a timer with pending
+ * waits (`SteadyTimer`). While its waits are pending the timer holds the
+ * token of its one live slot; a slot whose token differs is dead.
+ */
+export interface QueuedTimer {
+  /** The token of this timer's live slot, 0 while it has no pending waits. */
+  heapToken(): number;
+  /**
+   * Detaches every pending wait, oldest first, and pushes it to `due`; the
+   * timer's slot dies (its token becomes 0).
+   */
+  takeWaits(due: OpQueue): void;
+}
+
+function isLive(timer: QueuedTimer, token: number): boolean {
+  return timer.heapToken() === token;
 }
 
 /**
- * @internal Every timer of one `IoContext`: a binary min-heap of timers with
- * pending waits, keyed by (expiry, sequence), and one alarm on the context's
- * clock (one Node timer on the default clock) armed for the earliest expiry.
+ * @internal Every timer of one `IoContext`: a 4-ary min-heap (`TimerHeap`)
+ * of timers with pending waits, keyed by (expiry, sequence), and one alarm
+ * on the context's clock (one Node timer on the default clock) armed for the
+ * earliest expiry.
  *
  * - Arming a timer later than the alarm costs a heap insert and nothing else.
+ * - Cancelling is O(1): the timer's slot is left in the heap, dead (lazy
+ *   deletion). Dead slots are dropped when they reach the top, and all at
+ *   once (O(n)) when they outnumber the live ones, so the heap never holds
+ *   more than twice the live timers.
  * - Cancelling leaves the alarm as it is; an alarm that rings with nothing
- *   due re-arms for the new earliest expiry (lazy, so arm+cancel churn never
+ *   due re-arms for the new earliest expiry (so arm+cancel churn never
  *   touches the Node timer).
  * - When the alarm rings, every wait due by `clock.now()` is collected in
  *   deadline order, queued on the context, and the queue drained once, in
@@ -29,7 +55,10 @@ function before(a: TimerEntry, b: TimerEntry): boolean {
  */
 export class TimerQueue implements IoService {
   readonly #ctx: IoContext;
-  readonly #heap: TimerEntry[] = [];
+  readonly #clock: Clock;
+  readonly #heap = new TimerSet<QueuedTimer>();
+  /** Slots of timers with pending waits; the others in the heap are dead. */
+  #live = 0;
   readonly #due = new OpQueue();
   #alarm: Alarm | null = null;
   #armedAt = Infinity;
@@ -46,6 +75,7 @@ export class TimerQueue implements IoService {
 
   private constructor(ctx: IoContext) {
     this.#ctx = ctx;
+    this.#clock = ctx.clock;
     ctx.addService(this);
     ctx.setBeforeDeadline(this.#onDeadline);
   }
@@ -62,12 +92,17 @@ export class TimerQueue implements IoService {
 
   /** How many timers have pending waits. */
   get size(): number {
+    return this.#live;
+  }
+
+  /** How many slots the heap holds, dead ones included (at most twice `size`, plus one). */
+  get slots(): number {
     return this.#heap.length;
   }
 
-  /** The earliest pending expiry, or `Infinity`. */
+  /** The earliest expiry in the heap (possibly of a dead slot), or `Infinity`. */
   nextExpiry(): number {
-    return this.#heap.length === 0 ? Infinity : this.#heap[0]!.expiry;
+    return this.#heap.topExpiry();
   }
 
   /** A fresh sequence number for an expiry being set. */
@@ -75,73 +110,54 @@ export class TimerQueue implements IoService {
     return ++this.#seq;
   }
 
-  /**
-   * Adds a wait to `entry` and arms the alarm if it is the new earliest.
-   * Returns false (and destroys the op) when the context is shut down.
-   * The caller then installs the op's cancellation slot and calls
-   * `completeIfDue`, so an already-aborted slot wins over an expired timer.
-   */
-  schedule(entry: TimerEntry, op: WaitOp): boolean {
-    if (this.#shutDown || this.#ctx.isShutDown()) {
-      op.destroy();
-      return false;
-    }
-    entry.waits.push(op);
-    if (entry.heapIndex < 0) this.#insert(entry);
-    if (entry.heapIndex === 0 && entry.expiry < this.#armedAt && entry.expiry > this.#ctx.clock.now()) this.#arm(entry.expiry);
-    return true;
+  /** Whether waits started now must be destroyed at once (the context is shut down). */
+  isShutDown(): boolean {
+    return this.#shutDown || this.#ctx.isShutDown();
   }
 
   /**
-   * If `entry` is pending and already due, queues its waits on the context
-   * at once (with every other due wait, in order): they run on the next
-   * drain, never inside the initiating call.
+   * Puts `timer`, which has just got its first pending wait, in the heap and
+   * returns the token of its slot. The caller then installs the wait's
+   * cancellation slot and calls `settle`, so an already-aborted slot wins
+   * over an expired timer.
    */
-  completeIfDue(entry: TimerEntry): void {
-    if (entry.heapIndex >= 0 && entry.expiry <= this.#ctx.clock.now()) this.#fireDue(false);
+  insert(timer: QueuedTimer, expiry: number, seq: number): number {
+    const token = ++lastToken;
+    this.#heap.push(timer, expiry, seq, token);
+    this.#live++;
+    return token;
   }
 
-  /** Aborts every pending wait of `entry`, oldest first; returns how many. */
-  cancel(entry: TimerEntry): number {
-    if (entry.heapIndex < 0) return 0;
-    this.#remove(entry);
-    const ctx = this.#ctx;
-    const waits = entry.waits;
-    let count = 0;
-    for (let op = waits.shift() as WaitOp | null; op !== null; op = waits.shift() as WaitOp | null) {
-      op.detach();
-      op.err = OPERATION_ABORTED;
-      ctx.enqueue(op);
-      count++;
-    }
-    return count;
+  /**
+   * After a wait on a timer expiring at `expiry` was added: when it is
+   * already due, queues the due waits on the context at once (every due
+   * wait, in order; they run on the next drain, never inside the initiating
+   * call); otherwise makes sure the alarm rings by `expiry`.
+   */
+  settle(expiry: number): void {
+    if (expiry === Infinity) return;
+    const now = this.#clock.now();
+    if (expiry <= now) this.#fireDue(false);
+    else if (expiry < this.#armedAt) this.#arm(expiry);
   }
 
-  /** Aborts the oldest pending wait of `entry`; returns 1, or 0 when none was pending. */
-  cancelOne(entry: TimerEntry): number {
-    const op = entry.waits.front() as WaitOp | null;
-    if (op === null) return 0;
-    this.abortWait(entry, op);
-    return 1;
-  }
-
-  /** Aborts `op` if it is still pending on `entry` (cancellation slot path). */
-  abortWait(entry: TimerEntry, op: WaitOp): void {
-    if (!entry.waits.remove(op)) return;
-    if (entry.waits.isEmpty()) this.#remove(entry);
-    op.detach();
-    op.err = OPERATION_ABORTED;
-    this.#ctx.enqueue(op);
+  /** A timer's live slot died (its waits were cancelled): O(1), compacting now and then. */
+  retire(): void {
+    const live = --this.#live;
+    const heap = this.#heap;
+    if (live === 0) heap.clear();
+    else if (heap.length - live > live) heap.retain(isLive);
   }
 
   shutdown(): void {
     this.#shutDown = true;
-    const heap = this.#heap;
-    for (const entry of heap) {
-      entry.heapIndex = -1;
-      for (let op = entry.waits.shift(); op !== null; op = entry.waits.shift()) op.destroy();
-    }
-    heap.length = 0;
+    const due = this.#due;
+    this.#heap.retain((timer, token) => {
+      if (isLive(timer, token)) timer.takeWaits(due);
+      return false;
+    });
+    this.#live = 0;
+    for (let op = due.shift(); op !== null; op = due.shift()) op.destroy();
     this.#alarm?.clear();
     this.#armedAt = Infinity;
     this.#ctx.setBeforeDeadline(null);
@@ -151,7 +167,7 @@ export class TimerQueue implements IoService {
   #arm(time: number): void {
     if (time === Infinity) return;
     this.#armedAt = time;
-    this.#alarm ??= createAlarm(this.#ctx.clock, this.#onAlarm);
+    this.#alarm ??= createAlarm(this.#clock, this.#onAlarm);
     this.#alarm.set(time);
   }
 
@@ -162,77 +178,26 @@ export class TimerQueue implements IoService {
    */
   #fireDue(fromIo: boolean): void {
     const ctx = this.#ctx;
-    const now = ctx.clock.now();
+    const now = this.#clock.now();
     const heap = this.#heap;
     const due = this.#due;
-    while (heap.length > 0 && heap[0]!.expiry <= now) {
-      const entry = heap[0]!;
-      this.#remove(entry);
-      const waits = entry.waits;
-      for (let op = waits.shift() as WaitOp | null; op !== null; op = waits.shift() as WaitOp | null) {
-        op.detach();
-        due.push(op);
-      }
+    while (heap.length > 0) {
+      const expiry = heap.topExpiry();
+      const timer = heap.topItem();
+      const live = isLive(timer, heap.topToken());
+      // Dead slots at the top go even when not due, so the alarm is armed for a live timer.
+      if (live && expiry > now) break;
+      heap.pop();
+      if (!live) continue;
+      this.#live--;
+      timer.takeWaits(due);
     }
     // Re-arm before any handler runs: handlers may arm timers of their own.
-    if (heap.length > 0 && heap[0]!.expiry < this.#armedAt) this.#arm(heap[0]!.expiry);
-    for (let op = due.shift(); op !== null; op = due.shift()) {
+    const next = heap.topExpiry();
+    if (next < this.#armedAt) this.#arm(next);
+    for (let op: Operation | null = due.shift(); op !== null; op = due.shift()) {
       if (fromIo && due.isEmpty()) ctx.completeFromIo(op);
       else ctx.enqueue(op);
     }
-  }
-
-  #insert(entry: TimerEntry): void {
-    const heap = this.#heap;
-    entry.heapIndex = heap.length;
-    heap.push(entry);
-    this.#siftUp(entry.heapIndex);
-  }
-
-  #remove(entry: TimerEntry): void {
-    const heap = this.#heap;
-    const index = entry.heapIndex;
-    entry.heapIndex = -1;
-    const last = heap.pop()!;
-    if (last === entry) return;
-    heap[index] = last;
-    last.heapIndex = index;
-    if (index > 0 && before(last, heap[(index - 1) >> 1]!)) this.#siftUp(index);
-    else this.#siftDown(index);
-  }
-
-  #siftUp(index: number): void {
-    const heap = this.#heap;
-    const entry = heap[index]!;
-    while (index > 0) {
-      const parentIndex = (index - 1) >> 1;
-      const parent = heap[parentIndex]!;
-      if (!before(entry, parent)) break;
-      heap[index] = parent;
-      parent.heapIndex = index;
-      index = parentIndex;
-    }
-    heap[index] = entry;
-    entry.heapIndex = index;
-  }
-
-  #siftDown(index: number): void {
-    const heap = this.#heap;
-    const length = heap.length;
-    const entry = heap[index]!;
-    for (;;) {
-      const left = 2 * index + 1;
-      if (left >= length) break;
-      const right = left + 1;
-      let child = left;
-      if (right < length && before(heap[right]!, heap[left]!)) child = right;
-      const smallest = heap[child]!;
-      if (!before(smallest, entry)) break;
-      heap[index] = smallest;
-      smallest.heapIndex = index;
-      index = child;
-    }
-    heap[index] = entry;
-    entry.heapIndex = index;
   }
 }

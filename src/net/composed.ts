@@ -1,0 +1,172 @@
+import type { Allocator } from '../allocation/allocator.js';
+import { getAssociatedAllocator } from '../allocation/associate.js';
+import { defaultAllocator } from '../allocation/new-allocator.js';
+import { ReadOp, type CompletionCondition, type ReadSomeStream } from '../ops/read-op.js';
+import { ReadUntilOp } from '../ops/read-until-op.js';
+import { WriteOp, type WriteSomeStream } from '../ops/write-op.js';
+import { asyncInitiate } from '../tokens/async-initiate.js';
+import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
+import { DynamicBuffer } from './dynamic-buffer.js';
+
+/** A stream `asyncRead` and `asyncReadUntil` can read from (a `TcpSocket`, or your own). */
+export type AsyncReadStream = ReadSomeStream;
+/** A stream `asyncWrite` can write to (a `TcpSocket`, or your own). */
+export type AsyncWriteStream = WriteSomeStream;
+export type { CompletionCondition };
+
+/** The most one intermediate read of `asyncRead` transfers (asio's default). */
+export const DEFAULT_MAX_TRANSFER = 65536;
+
+const transferAllCondition: CompletionCondition = (err) => (err === null ? DEFAULT_MAX_TRANSFER : 0);
+
+/** Read until the buffer is full (or an error): `asyncRead`'s default. */
+export function transferAll(): CompletionCondition {
+  return transferAllCondition;
+}
+
+/** Read until at least `n` bytes have arrived. */
+export function transferAtLeast(n: number): CompletionCondition {
+  checkCount(n, 'transferAtLeast');
+  return (err, transferred) => (err !== null || transferred >= n ? 0 : DEFAULT_MAX_TRANSFER);
+}
+
+/** Read exactly `n` bytes (never more). */
+export function transferExactly(n: number): CompletionCondition {
+  checkCount(n, 'transferExactly');
+  return (err, transferred) => (err !== null || transferred >= n ? 0 : Math.min(n - transferred, DEFAULT_MAX_TRANSFER));
+}
+
+function checkCount(n: unknown, what: string): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError(`${what}: n must be a non-negative integer, got ${String(n)}`);
+}
+
+/** The allocator a composed op falls back to: its stream's context's, else a plain one. */
+function streamAllocator(stream: object): Allocator {
+  const ctx = (stream as { context?: { allocator?: Allocator } }).context;
+  return ctx?.allocator ?? defaultAllocator;
+}
+
+function initiateWrite(handler: Handler<[number]>, stream: WriteSomeStream, bufs: Uint8Array | readonly Uint8Array[], total: number): void {
+  const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
+  allocator.allocate(WriteOp).init(handler, stream, bufs, total, allocator).start();
+}
+
+function initiateRead(handler: Handler<[number]>, stream: ReadSomeStream, buf: Uint8Array, condition: CompletionCondition): void {
+  const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
+  allocator.allocate(ReadOp).init(handler, stream, buf, condition, allocator).start();
+}
+
+function initiateReadUntil(handler: Handler<[number]>, stream: ReadSomeStream, dynbuf: DynamicBuffer, delim: Uint8Array | RegExp): void {
+  const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
+  const bytes = delim instanceof Uint8Array ? delim : null;
+  const pattern = delim instanceof RegExp ? delim : null;
+  allocator.allocate(ReadUntilOp).init(handler, stream, dynbuf, bytes, pattern, allocator).start();
+}
+
+function checkStream(stream: unknown, method: 'asyncReadSome' | 'asyncWriteSome', what: string): void {
+  if (typeof stream !== 'object' || stream === null || typeof (stream as Record<string, unknown>)[method] !== 'function') {
+    throw new TypeError(`${what}: the stream must have an ${method} method`);
+  }
+}
+
+/**
+ * Writes every byte of `bufs` (one buffer, or an array written as a
+ * gathered write) to `stream`. Completion signature: `(err, n)` with `n`
+ * the bytes written: the total unless `err` is set. The intermediate
+ * writes use the handler's associated allocator, one at a time.
+ */
+export function asyncWrite<T extends CompletionToken<[number]>>(
+  stream: AsyncWriteStream,
+  bufs: Uint8Array | readonly Uint8Array[],
+  token: T,
+): CompletionResult<T, [number]> {
+  checkStream(stream, 'asyncWriteSome', 'asyncWrite');
+  let total = 0;
+  if (bufs instanceof Uint8Array) {
+    total = bufs.length;
+  } else if (Array.isArray(bufs)) {
+    for (const b of bufs as unknown[]) {
+      if (!(b instanceof Uint8Array)) throw new TypeError('asyncWrite: every element of the buffer array must be a Uint8Array');
+      total += b.length;
+    }
+  } else {
+    throw new TypeError('asyncWrite: expected a Uint8Array or an array of Uint8Array');
+  }
+  return asyncInitiate<[number], T, WriteSomeStream, Uint8Array | readonly Uint8Array[], number>(initiateWrite, token, stream, bufs, total);
+}
+
+/**
+ * Reads into `buf` until `condition` (default `transferAll()`) is met, the
+ * buffer is full, or an error occurs. Completion signature: `(err, n)` with
+ * `n` the bytes read; as in asio an error (`eof` too) comes with the bytes
+ * read before it.
+ */
+export function asyncRead<T extends CompletionToken<[number]>>(stream: AsyncReadStream, buf: Uint8Array, token: T): CompletionResult<T, [number]>;
+export function asyncRead<T extends CompletionToken<[number]>>(
+  stream: AsyncReadStream,
+  buf: Uint8Array,
+  condition: CompletionCondition,
+  token: T,
+): CompletionResult<T, [number]>;
+export function asyncRead<T extends CompletionToken<[number]>>(
+  stream: AsyncReadStream,
+  buf: Uint8Array,
+  conditionOrToken: CompletionCondition | T,
+  maybeToken?: T,
+): CompletionResult<T, [number]> {
+  checkStream(stream, 'asyncReadSome', 'asyncRead');
+  if (!(buf instanceof Uint8Array)) throw new TypeError('asyncRead: the buffer must be a Uint8Array (or Buffer)');
+  let condition: CompletionCondition = transferAllCondition;
+  let token: T;
+  if (maybeToken === undefined) {
+    token = conditionOrToken as T;
+  } else {
+    if (typeof conditionOrToken !== 'function') throw new TypeError('asyncRead: the completion condition must be a function such as transferAll()');
+    condition = conditionOrToken as CompletionCondition;
+    token = maybeToken;
+  }
+  return asyncInitiate<[number], T, ReadSomeStream, Uint8Array, CompletionCondition>(initiateRead, token, stream, buf, condition);
+}
+
+let lastDelimString = '';
+let lastDelimBytes: Uint8Array = Buffer.from('\n');
+
+function delimiterBytes(delim: string): Uint8Array {
+  if (delim !== lastDelimString) {
+    lastDelimBytes = Buffer.from(delim, 'utf8');
+    lastDelimString = delim;
+  }
+  return lastDelimBytes;
+}
+
+/**
+ * Reads into `dynbuf` until it holds `delim` (a string, as UTF-8; bytes; or
+ * a RegExp matched against the bytes as latin1 text, which allocates a
+ * string per step). Completion signature: `(err, n)` with `n` the bytes up
+ * to and including the delimiter; bytes past it stay in `dynbuf` for the
+ * next call. A buffer that reaches `maxSize` without a delimiter completes
+ * with `not_found`; the end of the stream before a delimiter with `(eof, 0)`,
+ * the partial data staying in `dynbuf`.
+ */
+export function asyncReadUntil<T extends CompletionToken<[number]>>(
+  stream: AsyncReadStream,
+  dynbuf: DynamicBuffer,
+  delim: string | Uint8Array | RegExp,
+  token: T,
+): CompletionResult<T, [number]> {
+  checkStream(stream, 'asyncReadSome', 'asyncReadUntil');
+  if (!(dynbuf instanceof DynamicBuffer)) throw new TypeError('asyncReadUntil: the second argument must be a DynamicBuffer');
+  let d: Uint8Array | RegExp;
+  if (typeof delim === 'string') {
+    if (delim.length === 0) throw new TypeError('asyncReadUntil: the delimiter must not be empty');
+    d = delimiterBytes(delim);
+  } else if (delim instanceof Uint8Array) {
+    if (delim.length === 0) throw new TypeError('asyncReadUntil: the delimiter must not be empty');
+    d = delim;
+  } else if (delim instanceof RegExp) {
+    d = delim.global || delim.sticky ? new RegExp(delim.source, delim.flags.replace(/[gy]/g, '')) : delim;
+  } else {
+    throw new TypeError('asyncReadUntil: the delimiter must be a string, a Uint8Array or a RegExp');
+  }
+  return asyncInitiate<[number], T, ReadSomeStream, DynamicBuffer, Uint8Array | RegExp>(initiateReadUntil, token, stream, dynbuf, d);
+}

@@ -1,0 +1,119 @@
+import { constants as bufferConstants } from 'node:buffer';
+
+const MIN_CAPACITY = 512;
+
+/**
+ * A growable byte buffer in asio's `dynamic_buffer` style, for
+ * `asyncReadUntil`: readable bytes (`data()`, `size`, `consume(n)`) followed
+ * by writable space (`prepare(n)` then `commit(n)`). It never grows past
+ * `maxSize`; `asyncReadUntil` fails with `not_found` when it is full and
+ * holds no delimiter.
+ *
+ * @example
+ * ```ts
+ * const lines = new DynamicBuffer(64 * 1024);
+ * const n = await asyncReadUntil(socket, lines, '\n', usePromise);
+ * const line = Buffer.from(lines.data().subarray(0, n)).toString();
+ * lines.consume(n);
+ * ```
+ */
+export class DynamicBuffer {
+  /** The most bytes the buffer may hold. */
+  readonly maxSize: number;
+  #storage: Buffer = Buffer.alloc(0);
+  #start = 0;
+  #end = 0;
+  #prepared: Uint8Array | null = null;
+  #preparedAt = -1;
+
+  constructor(maxSize: number = bufferConstants.MAX_LENGTH) {
+    if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < 1) {
+      throw new TypeError(`DynamicBuffer: maxSize must be a positive integer, got ${String(maxSize)}`);
+    }
+    this.maxSize = maxSize;
+  }
+
+  /** How many readable bytes the buffer holds. */
+  get size(): number {
+    return this.#end - this.#start;
+  }
+
+  /** How many bytes the buffer can hold without reallocating. */
+  get capacity(): number {
+    return this.#storage.length;
+  }
+
+  /** The readable bytes (a view: valid until the next `prepare`, `commit` or `consume`). */
+  data(): Uint8Array {
+    return this.#storage.subarray(this.#start, this.#end);
+  }
+
+  /**
+   * Writable space of exactly `n` bytes after the readable bytes (a view,
+   * valid until the next call that changes the buffer). Throws a RangeError
+   * when `size + n` would exceed `maxSize`.
+   */
+  prepare(n: number): Uint8Array {
+    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.prepare: n must be a non-negative integer, got ${String(n)}`);
+    const size = this.#end - this.#start;
+    if (size + n > this.maxSize) throw new RangeError(`DynamicBuffer.prepare: ${size} + ${n} bytes exceed maxSize ${this.maxSize}`);
+    let storage = this.#storage;
+    if (this.#end + n > storage.length) {
+      if (size + n <= storage.length) {
+        storage.copyWithin(0, this.#start, this.#end);
+      } else {
+        const capacity = Math.min(this.maxSize, Math.max(MIN_CAPACITY, size + n, storage.length * 2));
+        const grown = Buffer.allocUnsafe(capacity);
+        storage.copy(grown, 0, this.#start, this.#end);
+        this.#storage = storage = grown;
+      }
+      this.#start = 0;
+      this.#end = size;
+      this.#prepared = null;
+    }
+    const prepared = this.#prepared;
+    if (prepared !== null && this.#preparedAt === this.#end && prepared.length === n) return prepared;
+    const view = storage.subarray(this.#end, this.#end + n);
+    this.#prepared = view;
+    this.#preparedAt = this.#end;
+    return view;
+  }
+
+  /** Moves `n` bytes of prepared space into the readable bytes. */
+  commit(n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.commit: n must be a non-negative integer, got ${String(n)}`);
+    this.#end = Math.min(this.#end + n, this.#storage.length);
+  }
+
+  /** Removes `n` bytes (at most `size`) from the front of the readable bytes. */
+  consume(n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.consume: n must be a non-negative integer, got ${String(n)}`);
+    this.#start = Math.min(this.#start + n, this.#end);
+    if (this.#start === this.#end) {
+      this.#start = 0;
+      this.#end = 0;
+    }
+  }
+
+  /**
+   * @internal Where `delim` ends in the readable bytes, searching from
+   * readable offset `from`: the count of bytes up to and including the first
+   * match, or -1. No allocation.
+   */
+  findBytes(delim: Uint8Array, from: number): number {
+    const start = this.#start + from;
+    const end = this.#end;
+    const len = delim.length;
+    if (end - start < len) return -1;
+    const at = len === 1 ? this.#storage.indexOf(delim[0]!, start) : this.#storage.indexOf(delim, start);
+    if (at < 0 || at + len > end) return -1;
+    return at + len - this.#start;
+  }
+
+  /** @internal Like `findBytes` for a RegExp, matched against the bytes as latin1 text (allocates a string). */
+  findPattern(pattern: RegExp): number {
+    const text = this.#storage.toString('latin1', this.#start, this.#end);
+    const m = pattern.exec(text);
+    return m === null ? -1 : m.index + m[0].length;
+  }
+}

@@ -1,0 +1,41 @@
+import * as net from 'node:net';
+
+/** An IP endpoint: what `localEndpoint()`, `remoteEndpoint()` and `Resolver` report. */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly family: 'IPv4' | 'IPv6';
+}
+
+/** Where to connect or listen: a host (name or IP address) and a port. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `asyncConnect` takes `{ host, port }` or an `Endpoint` from a `Resolver`. */
+export type ConnectTarget = HostPort | Endpoint;
+
+/** @internal Throws a TypeError unless `port` is an integer in 0..65535. */
+export function checkPort(port: unknown, what: string): number {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError(`${what}: port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+/** @internal Reads `{ host, port }` or `{ address, port }`, throwing a TypeError when malformed. */
+export function hostOf(target: unknown, what: string): string {
+  if (typeof target !== 'object' || target === null) throw new TypeError(`${what}: expected { host, port }, got ${target === null ? 'null' : typeof target}`);
+  const t = target as { host?: unknown; address?: unknown };
+  const host = t.host ?? t.address;
+  if (typeof host !== 'string' || host.length === 0) throw new TypeError(`${what}: host must be a non-empty string`);
+  return host;
+}
+
+/** @internal Node's family string (or number, on older versions) as an `Endpoint` family. */
+export function familyOf(family: unknown, address: string): 'IPv4' | 'IPv6' {
+  if (family === 'IPv6' || family === 6) return 'IPv6';
+  if (family === 'IPv4' || family === 4) return 'IPv4';
+  return net.isIPv6(address) ? 'IPv6' : 'IPv4';
+}

@@ -1,0 +1,117 @@
+import * as dns from 'node:dns';
+import { getAssociatedAllocator } from '../allocation/associate.js';
+import { fromNodeError } from '../errors/from-node-error.js';
+import { IoError } from '../errors/io-error.js';
+import type { IoContext, IoService } from '../io-context/io-context.js';
+import { OpQueue } from '../ops/op-queue.js';
+import { ResolveOp } from '../ops/resolve-op.js';
+import { asyncInitiate } from '../tokens/async-initiate.js';
+import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
+import { familyOf, type Endpoint } from './endpoint.js';
+
+/** Service names `asyncResolve` knows besides numeric ports. */
+const wellKnownServices: Readonly<Record<string, number>> = {
+  echo: 7,
+  ftp: 21,
+  ssh: 22,
+  telnet: 23,
+  smtp: 25,
+  domain: 53,
+  http: 80,
+  https: 443,
+};
+
+function portOf(service: unknown): number {
+  if (typeof service === 'number' && Number.isInteger(service) && service >= 0 && service <= 65535) return service;
+  if (typeof service === 'string') {
+    if (/^\d{1,5}$/.test(service)) {
+      const port = Number(service);
+      if (port <= 65535) return port;
+    }
+    const known = wellKnownServices[service];
+    if (known !== undefined) return known;
+  }
+  throw new TypeError(`Resolver.asyncResolve: service must be a port number or one of ${Object.keys(wellKnownServices).join(', ')}, got ${String(service)}`);
+}
+
+function initiateResolve(handler: Handler<[Endpoint[]]>, resolver: Resolver, host: string, port: number): void {
+  resolver.startResolve(handler, host, port);
+}
+
+/**
+ * Turns a host name and a service into endpoints, through Node's
+ * `dns.lookup` (the system resolver, as asio's `getaddrinfo`). Lookups are
+ * not on the zero-allocation path: each one hands Node a callback.
+ */
+export class Resolver {
+  /** The context whose run loop invokes this resolver's handlers. */
+  readonly context: IoContext;
+  readonly #pending = new OpQueue();
+  #registered = false;
+
+  readonly #service: IoService = {
+    shutdown: (): void => {
+      this.#registered = false;
+      for (let op = this.#pending.shift(); op !== null; op = this.#pending.shift()) op.destroy();
+    },
+  };
+
+  constructor(ctx: IoContext) {
+    if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
+      throw new TypeError('Resolver: the first argument must be an IoContext');
+    }
+    this.context = ctx;
+  }
+
+  /**
+   * Resolves `host` (a name or an address literal) and `service` (a port
+   * number, a numeric string, or a well-known name such as `'http'`).
+   * Completion signature: `(err, endpoints)`, every address of the host with
+   * the service's port, in the system's order; `host_not_found` for an
+   * unknown name.
+   */
+  asyncResolve<T extends CompletionToken<[Endpoint[]]>>(host: string, service: string | number, token: T): CompletionResult<T, [Endpoint[]]> {
+    if (typeof host !== 'string' || host.length === 0) throw new TypeError('Resolver.asyncResolve: host must be a non-empty string');
+    const port = portOf(service);
+    return asyncInitiate<[Endpoint[]], T, Resolver, string, number>(initiateResolve, token, this, host, port);
+  }
+
+  /** @internal The initiation behind `asyncResolve`. */
+  startResolve(handler: Handler<[Endpoint[]]>, host: string, port: number): void {
+    const ctx = this.context;
+    const allocator = getAssociatedAllocator(handler, ctx.allocator);
+    const op = allocator.allocate(ResolveOp<Endpoint>).init(handler, port, allocator);
+    ctx.workStarted();
+    this.#pending.push(op);
+    if (!this.#registered) {
+      this.#registered = true;
+      ctx.addService(this.#service);
+    }
+    const sequence = op.sequence;
+    dns.lookup(host, { all: true }, (error, addresses) => {
+      this.#resolved(op, sequence, error, addresses);
+    });
+  }
+
+  /** Aborts every pending lookup with `operation_aborted` (the lookups themselves run on). */
+  cancel(): void {
+    const aborted = new IoError('operation_aborted');
+    for (let op = this.#pending.shift(); op !== null; op = this.#pending.shift()) {
+      this.context.enqueue((op instanceof ResolveOp ? op : null)!.finish(aborted, null));
+    }
+  }
+
+  #resolved(op: ResolveOp<Endpoint>, sequence: number, error: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]): void {
+    if (op.sequence !== sequence || !this.#pending.remove(op)) return;
+    if (error) {
+      op.finish(fromNodeError(error), null);
+    } else {
+      const port = op.port;
+      op.finish(
+        null,
+        addresses.map((a) => ({ address: a.address, port, family: familyOf(a.family, a.address) })),
+      );
+    }
+    this.context.completeFromIo(op);
+  }
+}

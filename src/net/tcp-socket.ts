@@ -1,0 +1,747 @@
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { Allocator } from '../allocation/allocator.js';
+import { getAssociatedAllocator } from '../allocation/associate.js';
+import { fromNodeError } from '../errors/from-node-error.js';
+import { IoError } from '../errors/io-error.js';
+import type { IoContext, IoService } from '../io-context/io-context.js';
+import { ConnectOp } from '../ops/connect-op.js';
+import { OpQueue } from '../ops/op-queue.js';
+import type { Operation } from '../ops/operation.js';
+import { ReadSomeOp } from '../ops/read-some-op.js';
+import { WriteSomeOp } from '../ops/write-some-op.js';
+import { asyncInitiate } from '../tokens/async-initiate.js';
+import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
+import { checkPort, familyOf, hostOf, type ConnectTarget, type Endpoint } from './endpoint.js';
+import { errnoError } from './errno.js';
+
+/**
+ * How many times one socket re-registers a different read buffer with its
+ * handle before it switches to a socket-owned landing buffer (see
+ * `TcpSocket.asyncReadSome`). Each registration keeps a small native record
+ * until the socket closes, so the count is bounded.
+ */
+export const READ_RETARGET_LIMIT = 64;
+
+/** The size of the socket-owned landing buffer used past `READ_RETARGET_LIMIT`. */
+export const READ_LANDING_SIZE = 65536;
+
+/** @internal The parts of a libuv stream handle (`socket._handle`) this module drives. */
+export interface NativeStreamHandle {
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer(buffer: Uint8Array): void;
+}
+
+interface HandleHolder {
+  _handle: NativeStreamHandle | null;
+}
+
+/** What `shutdown(how)` accepts. */
+export type ShutdownType = 'send' | 'receive' | 'both';
+
+const EMPTY = new Uint8Array(0);
+
+function asRead(op: Operation | null): ReadSomeOp | null {
+  return op instanceof ReadSomeOp ? op : null;
+}
+
+function asWrite(op: Operation | null): WriteSomeOp | null {
+  return op instanceof WriteSomeOp ? op : null;
+}
+
+function swallowError(): void {
+  // A socket we have let go of may still report an error while it closes.
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || (a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength);
+}
+
+function checkBuffer(buf: unknown, what: string): Uint8Array {
+  if (!(buf instanceof Uint8Array)) throw new TypeError(`${what}: the buffer must be a Uint8Array (or Buffer)`);
+  return buf;
+}
+
+function totalLength(buffers: unknown, what: string): number {
+  if (buffers instanceof Uint8Array) return buffers.length;
+  if (!Array.isArray(buffers)) throw new TypeError(`${what}: expected a Uint8Array or an array of Uint8Array`);
+  let total = 0;
+  for (const b of buffers as unknown[]) {
+    if (!(b instanceof Uint8Array)) throw new TypeError(`${what}: every element of the buffer array must be a Uint8Array`);
+    total += b.length;
+  }
+  return total;
+}
+
+function initiateReadSome(handler: Handler<[number]>, socket: TcpSocket, buf: Uint8Array): void {
+  socket.startReadSome(handler, buf);
+}
+
+function initiateWriteSome(handler: Handler<[number]>, socket: TcpSocket, bufs: Uint8Array | readonly Uint8Array[], total: number): void {
+  socket.startWriteSome(handler, bufs, total);
+}
+
+function initiateConnect(handler: Handler, socket: TcpSocket, host: string, port: number): void {
+  socket.startConnect(handler, host, port);
+}
+
+/**
+ * A TCP stream socket on Node's `net.Socket`, with asio's `tcp::socket`
+ * semantics.
+ *
+ * Reads: a socket made by `asyncConnect` or accepted by `TcpAcceptor` reads
+ * straight into the caller's buffer (Node's user-buffer `onread` mode) and
+ * keeps its handle's reading stopped while no read is pending, so bytes are
+ * never copied and no `Buffer` is made per read. A socket adopted with
+ * `fromNetSocket` (including a `tls.TLSSocket`, whose plaintext only exists
+ * as decrypted chunks) reads through the stream's `'data'` chunks and copies
+ * them into the caller's buffer.
+ *
+ * Results: a read completes with `0 < n <= buf.length`; at the end of the
+ * stream, after all data, with `(eof, 0)`; data and eof never come together.
+ * A write completes once Node has handed all of its bytes to the kernel, so
+ * one socket never buffers more than the writes its caller has pending.
+ * Reads (and writes) issued while another is pending queue in FIFO order.
+ * No handler ever runs inside the call that started its operation.
+ *
+ * Errors: `close()` completes pending operations with `operation_aborted`
+ * and later ones with `bad_descriptor`; `cancel()` aborts pending operations
+ * and leaves the socket open; a peer reset is `connection_reset`; a refused
+ * connect is `connection_refused`; reads and writes on a socket that is open
+ * but not connected are `not_connected`.
+ */
+export class TcpSocket {
+  /** The context whose run loop invokes this socket's handlers. */
+  readonly context: IoContext;
+
+  #sock: net.Socket | null = null;
+  /** Reads land in user buffers through the handle (false: copied from `'data'` chunks). */
+  #direct = false;
+  #open = false;
+  #connecting = false;
+  #registered = false;
+  #connectOp: ConnectOp | null = null;
+  readonly #reads = new OpQueue();
+  readonly #writes = new OpQueue();
+  readonly #doomed = new OpQueue();
+  #readError: IoError | null = null;
+  #writeError: IoError | null = null;
+  /** I/O is started for the front read. */
+  #reading = false;
+  #inReadCallback = false;
+  /** The buffer the handle fills on its next read. */
+  #landing: Uint8Array = EMPTY;
+  #nextLanding: Uint8Array = EMPTY;
+  #retargets = 0;
+  #scratch: Buffer | null = null;
+  /** Bytes received and not yet delivered: `#spill[#spillStart, #spillEnd)`. */
+  #spill: Uint8Array | null = null;
+  #spillStart = 0;
+  #spillEnd = 0;
+  #writeActive = false;
+  #orphanWrites = 0;
+
+  readonly #service: IoService = {
+    shutdown: (): void => {
+      this.#destroyAll();
+    },
+  };
+
+  readonly #onReadBuffer = (): Uint8Array => {
+    this.#landing = this.#nextLanding;
+    return this.#landing;
+  };
+
+  readonly #onReadData = (nread: number): boolean => this.#readArrived(nread);
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#chunkArrived(chunk);
+  };
+
+  readonly #onEnd = (): void => {
+    this.#readError ??= new IoError('eof');
+    this.#failReads(this.#readError);
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#fail(fromNodeError(error));
+  };
+
+  readonly #onClose = (): void => {
+    this.#readError ??= new IoError('eof');
+    this.#writeError ??= new IoError('broken_pipe');
+    this.#fail(this.#writeError);
+  };
+
+  readonly #onConnect = (): void => {
+    this.#connecting = false;
+    const op = this.#connectOp;
+    if (op === null) return;
+    this.#connectOp = null;
+    this.context.completeFromIo(op.finish(null));
+  };
+
+  readonly #onWriteDone = (error?: Error | null): void => {
+    if (this.#orphanWrites > 0) {
+      this.#orphanWrites--;
+      return;
+    }
+    const op = asWrite(this.#writes.shift());
+    this.#writeActive = false;
+    if (op === null) return;
+    if (error) {
+      const err = fromNodeError(error);
+      this.#writeError ??= err;
+      op.finish(err, 0);
+    } else {
+      op.finish(null, op.total);
+    }
+    this.context.completeFromIo(op);
+    if (!this.#writeActive) this.#pumpWrites();
+  };
+
+  /** An unopened socket: `asyncConnect` opens and connects it. */
+  constructor(ctx: IoContext) {
+    if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
+      throw new TypeError('TcpSocket: the first argument must be an IoContext');
+    }
+    this.context = ctx;
+  }
+
+  /**
+   * Adopts a connected (or connecting) `net.Socket` or `tls.TLSSocket`.
+   * Its reads copy from the stream's chunks into the caller's buffer (the
+   * zero-copy path needs the socket to be created by this module); a plain
+   * `net.Socket` is switched to `allowHalfOpen` so reading eof leaves the
+   * sending side open, as in asio. The adopted socket must have no `'data'`
+   * or `'readable'` listeners of its own.
+   */
+  static fromNetSocket(ctx: IoContext, socket: net.Socket): TcpSocket {
+    if (!(socket instanceof net.Socket)) throw new TypeError('TcpSocket.fromNetSocket: expected a net.Socket or tls.TLSSocket');
+    if (socket.destroyed) throw new TypeError('TcpSocket.fromNetSocket: the socket is already destroyed');
+    const s = new TcpSocket(ctx);
+    if (!(socket instanceof tls.TLSSocket)) socket.allowHalfOpen = true;
+    socket.pause();
+    s.#attach(socket, false);
+    socket.on('data', s.#onData);
+    return s;
+  }
+
+  /** @internal Wraps a TCP handle accepted by `TcpAcceptor` (reading stopped). */
+  static fromAcceptedHandle(ctx: IoContext, handle: unknown): TcpSocket {
+    const s = new TcpSocket(ctx);
+    const options = {
+      handle,
+      allowHalfOpen: true,
+      pauseOnCreate: true,
+      readable: true,
+      writable: true,
+      onread: { buffer: s.#onReadBuffer, callback: s.#onReadData },
+    };
+    const socket = new net.Socket(options);
+    s.#attach(socket, true);
+    return s;
+  }
+
+  /** Whether the socket is open (connected, connecting, or left open by a failed connect). */
+  isOpen(): boolean {
+    return this.#open;
+  }
+
+  /**
+   * Connects to `{ host, port }` (a name is looked up by Node) or to an
+   * `Endpoint`. Completion signature: `(err)`; a refused connection is
+   * `connection_refused`, connecting a connected socket `already_connected`.
+   */
+  asyncConnect<T extends CompletionToken>(target: ConnectTarget, token: T): CompletionResult<T, []> {
+    const host = hostOf(target, 'TcpSocket.asyncConnect');
+    const port = checkPort((target as { port?: unknown }).port, 'TcpSocket.asyncConnect');
+    return asyncInitiate<[], T, TcpSocket, string, number>(initiateConnect, token, this, host, port);
+  }
+
+  /**
+   * Reads at least one byte into `buf`. Completion signature: `(err, n)`
+   * with `0 < n <= buf.length`, or `(eof, 0)` at the end of the stream; a
+   * zero-length `buf` completes with `(null, 0)`. `buf` belongs to the
+   * socket until the handler runs.
+   *
+   * Zero-copy detail: the handle keeps filling the buffer of the previous
+   * read until told otherwise, and Node switches it only when a read
+   * arrives. A read started from the previous read's handler (directly or
+   * through a composed operation) is switched for free; a read into the same
+   * buffer again needs nothing; any other buffer is registered with the
+   * handle, up to `READ_RETARGET_LIMIT` times per socket, after which reads
+   * that were not started from a read handler land in a socket-owned
+   * `READ_LANDING_SIZE` buffer and are copied.
+   */
+  asyncReadSome<T extends CompletionToken<[number]>>(buf: Uint8Array, token: T): CompletionResult<T, [number]> {
+    checkBuffer(buf, 'TcpSocket.asyncReadSome');
+    return asyncInitiate<[number], T, TcpSocket, Uint8Array>(initiateReadSome, token, this, buf);
+  }
+
+  /**
+   * Writes `bufs` (one buffer, or an array written as one gathered write).
+   * Completion signature: `(err, n)` with `n` the total length, once Node has
+   * handed every byte to the kernel. The bytes must stay unchanged until the
+   * handler runs. A zero-length write completes with `(null, 0)`.
+   */
+  asyncWriteSome<T extends CompletionToken<[number]>>(bufs: Uint8Array | readonly Uint8Array[], token: T): CompletionResult<T, [number]> {
+    const total = totalLength(bufs, 'TcpSocket.asyncWriteSome');
+    return asyncInitiate<[number], T, TcpSocket, Uint8Array | readonly Uint8Array[], number>(initiateWriteSome, token, this, bufs, total);
+  }
+
+  /** @internal The initiation behind `asyncConnect`. */
+  startConnect(handler: Handler, host: string, port: number): void {
+    const ctx = this.context;
+    const allocator = getAssociatedAllocator(handler, ctx.allocator);
+    const op = allocator.allocate(ConnectOp).init(handler, allocator);
+    ctx.workStarted();
+    if (this.#connecting) {
+      ctx.enqueue(op.finish(new IoError('already_started', 'TcpSocket.asyncConnect: a connect is already in progress')));
+      return;
+    }
+    if (this.#sock !== null) {
+      ctx.enqueue(op.finish(new IoError('already_connected')));
+      return;
+    }
+    this.#resetStreamState();
+    const socket = new net.Socket({
+      allowHalfOpen: true,
+      onread: { buffer: this.#onReadBuffer, callback: this.#onReadData },
+    } as net.SocketConstructorOpts);
+    socket.pause();
+    this.#attach(socket, true);
+    this.#connecting = true;
+    this.#connectOp = op;
+    socket.once('connect', this.#onConnect);
+    socket.connect({ host, port });
+  }
+
+  /** @internal The initiation behind `asyncReadSome`. */
+  startReadSome(handler: Handler<[number]>, buf: Uint8Array): void {
+    const ctx = this.context;
+    const allocator = getAssociatedAllocator(handler, ctx.allocator);
+    const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator);
+    ctx.workStarted();
+    const early = this.#earlyError();
+    if (early !== null) {
+      ctx.enqueue(op.finish(early, 0));
+    } else if (buf.length === 0) {
+      ctx.enqueue(op);
+    } else {
+      this.#reads.push(op);
+      this.#pumpReads();
+    }
+  }
+
+  /** @internal The initiation behind `asyncWriteSome`. */
+  startWriteSome(handler: Handler<[number]>, bufs: Uint8Array | readonly Uint8Array[], total: number): void {
+    const ctx = this.context;
+    const allocator: Allocator = getAssociatedAllocator(handler, ctx.allocator);
+    const op = allocator.allocate(WriteSomeOp).init(handler, bufs, total, allocator);
+    ctx.workStarted();
+    const early = this.#earlyError();
+    if (early !== null) {
+      ctx.enqueue(op.finish(early, 0));
+    } else if (total === 0) {
+      ctx.enqueue(op);
+    } else if (this.#writeError !== null) {
+      ctx.enqueue(op.finish(this.#writeError, 0));
+    } else {
+      this.#writes.push(op);
+      if (!this.#writeActive) this.#pumpWrites();
+    }
+  }
+
+  /**
+   * Aborts one pending operation of this socket with `operation_aborted`
+   * (the per-operation cancellation path). Returns false when `op` is not
+   * pending here.
+   * @internal
+   */
+  abortOperation(op: Operation): boolean {
+    if (op === this.#connectOp) {
+      this.#abortConnect(new IoError('operation_aborted'));
+      return true;
+    }
+    const readFront = this.#reads.front() === op;
+    if (this.#reads.remove(op)) {
+      if (readFront) this.#stopReading();
+      this.context.enqueue(asRead(op)!.finish(new IoError('operation_aborted'), 0));
+      this.#pumpReads();
+      return true;
+    }
+    const writeFront = this.#writes.front() === op;
+    if (this.#writes.remove(op)) {
+      if (writeFront && this.#writeActive) {
+        this.#orphanWrites++;
+        this.#writeActive = false;
+      }
+      this.context.enqueue(asWrite(op)!.finish(new IoError('operation_aborted'), 0));
+      this.#pumpWrites();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Aborts every pending connect, read and write with `operation_aborted`;
+   * the socket stays open. Bytes of a write already passed to Node still go
+   * out. An aborted connect leaves the socket open and unconnected.
+   */
+  cancel(): void {
+    if (!this.#open) return;
+    const aborted = new IoError('operation_aborted');
+    if (this.#connectOp !== null) this.#abortConnect(aborted);
+    this.#stopReading();
+    for (let op = this.#reads.shift(); op !== null; op = this.#reads.shift()) {
+      this.context.enqueue(asRead(op)!.finish(aborted, 0));
+    }
+    if (this.#writeActive) {
+      this.#orphanWrites++;
+      this.#writeActive = false;
+    }
+    for (let op = this.#writes.shift(); op !== null; op = this.#writes.shift()) {
+      this.context.enqueue(asWrite(op)!.finish(aborted, 0));
+    }
+  }
+
+  /**
+   * Closes the socket at once (no lingering): pending operations complete
+   * with `operation_aborted`, later ones with `bad_descriptor`. Closing a
+   * closed socket does nothing.
+   */
+  close(): void {
+    if (!this.#open) return;
+    this.cancel();
+    this.#open = false;
+    this.#detach();
+    if (this.#registered) {
+      this.#registered = false;
+      this.context.removeService(this.#service);
+    }
+  }
+
+  /**
+   * Shuts down one or both directions. `'send'` sends FIN after the pending
+   * writes (later writes fail with `shut_down`); `'receive'` completes pending
+   * and later reads with `eof`. Throws `IoError` `bad_descriptor` on a closed
+   * socket and `not_connected` on an unconnected one.
+   */
+  shutdown(how: ShutdownType): void {
+    if (how !== 'send' && how !== 'receive' && how !== 'both') {
+      throw new TypeError(`TcpSocket.shutdown: expected 'send', 'receive' or 'both', got ${String(how)}`);
+    }
+    const socket = this.#connectedSocket('shutdown');
+    if (how !== 'send') {
+      this.#readError ??= new IoError('eof');
+      this.#stopReading();
+      this.#failReads(this.#readError);
+    }
+    if (how !== 'receive') {
+      this.#writeError ??= new IoError('shut_down');
+      socket.end();
+    }
+  }
+
+  /** The local address and port. Throws `IoError` when closed or not connected. */
+  localEndpoint(): Endpoint {
+    const socket = this.#connectedSocket('localEndpoint');
+    const address = socket.localAddress;
+    if (address === undefined) throw new IoError('not_connected');
+    return { address, port: socket.localPort ?? 0, family: familyOf(socket.localFamily, address) };
+  }
+
+  /** The peer's address and port. Throws `IoError` when closed or not connected. */
+  remoteEndpoint(): Endpoint {
+    const socket = this.#connectedSocket('remoteEndpoint');
+    const address = socket.remoteAddress;
+    if (address === undefined) throw new IoError('not_connected');
+    return { address, port: socket.remotePort ?? 0, family: familyOf(socket.remoteFamily, address) };
+  }
+
+  /** Turns Nagle's algorithm off (`true`) or on. */
+  setNoDelay(on: boolean): void {
+    this.#connectedSocket('setNoDelay').setNoDelay(on);
+  }
+
+  /** Turns TCP keep-alive on or off; `delayMs` is the idle time before the first probe. */
+  setKeepAlive(on: boolean, delayMs?: number): void {
+    if (delayMs !== undefined && (typeof delayMs !== 'number' || !(delayMs >= 0))) {
+      throw new TypeError(`TcpSocket.setKeepAlive: delayMs must be a non-negative number, got ${String(delayMs)}`);
+    }
+    this.#connectedSocket('setKeepAlive').setKeepAlive(on, delayMs ?? 0);
+  }
+
+  // ---- internals ----
+
+  #connectedSocket(what: string): net.Socket {
+    if (!this.#open) throw new IoError('bad_descriptor', `TcpSocket.${what}: the socket is closed`);
+    const socket = this.#sock;
+    if (socket === null || this.#connecting) throw new IoError('not_connected', `TcpSocket.${what}: the socket is not connected`);
+    return socket;
+  }
+
+  /** The libuv handle of a direct-mode socket (`null` once Node has closed it). */
+  #nativeHandle(): NativeStreamHandle | null {
+    const socket = this.#sock;
+    return socket === null ? null : (socket as unknown as HandleHolder)._handle;
+  }
+
+  #earlyError(): IoError | null {
+    if (!this.#open) return new IoError('bad_descriptor');
+    if (this.#sock === null || this.#connecting) return new IoError('not_connected');
+    return null;
+  }
+
+  #attach(socket: net.Socket, direct: boolean): void {
+    this.#sock = socket;
+    this.#direct = direct;
+    this.#open = true;
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    if (!this.#registered) {
+      this.#registered = true;
+      this.context.addService(this.#service);
+    }
+  }
+
+  #detach(): void {
+    const socket = this.#sock;
+    if (socket === null) return;
+    this.#sock = null;
+    this.#connecting = false;
+    socket.removeListener('end', this.#onEnd);
+    socket.removeListener('error', this.#onError);
+    socket.removeListener('close', this.#onClose);
+    socket.removeListener('connect', this.#onConnect);
+    socket.removeListener('data', this.#onData);
+    socket.on('error', swallowError);
+    socket.destroy();
+  }
+
+  #resetStreamState(): void {
+    this.#readError = null;
+    this.#writeError = null;
+    this.#reading = false;
+    this.#landing = EMPTY;
+    this.#nextLanding = EMPTY;
+    this.#spill = null;
+    this.#spillStart = 0;
+    this.#spillEnd = 0;
+    this.#writeActive = false;
+    this.#orphanWrites = 0;
+  }
+
+  #abortConnect(err: IoError): void {
+    const op = this.#connectOp;
+    this.#connectOp = null;
+    this.#detach();
+    if (op !== null) this.context.enqueue(op.finish(err));
+  }
+
+  /** Serves queued reads from spilled bytes or a sticky error, then starts I/O for the front one. */
+  #pumpReads(): void {
+    const reads = this.#reads;
+    const ctx = this.context;
+    for (;;) {
+      const op = asRead(reads.front());
+      if (op === null) return;
+      const spill = this.#spill;
+      if (spill !== null) {
+        reads.shift();
+        const buf = op.buffer!;
+        const n = Math.min(buf.length, this.#spillEnd - this.#spillStart);
+        buf.set(spill.subarray(this.#spillStart, this.#spillStart + n));
+        this.#spillStart += n;
+        if (this.#spillStart === this.#spillEnd) this.#spill = null;
+        ctx.enqueue(op.finish(null, n));
+        continue;
+      }
+      if (this.#readError !== null) {
+        reads.shift();
+        ctx.enqueue(op.finish(this.#readError, 0));
+        continue;
+      }
+      if (!this.#reading) this.#startReadIo(op.buffer!);
+      return;
+    }
+  }
+
+  #startReadIo(buf: Uint8Array): void {
+    this.#reading = true;
+    if (this.#inReadCallback) return; // the read callback resumes and hands the handle this buffer
+    if (!this.#direct) {
+      this.#sock?.resume();
+      return;
+    }
+    const handle = this.#nativeHandle();
+    if (handle === null) return;
+    if (!sameBytes(this.#landing, buf) && this.#landing !== this.#scratch) {
+      if (this.#retargets < READ_RETARGET_LIMIT) {
+        this.#retargets++;
+        this.#landing = buf;
+      } else {
+        this.#scratch ??= Buffer.allocUnsafe(READ_LANDING_SIZE);
+        this.#landing = this.#scratch;
+      }
+      handle.useUserBuffer(this.#landing);
+    }
+    handle.reading = true;
+    const status = handle.readStart();
+    if (status < 0) {
+      handle.reading = false;
+      this.#reading = false;
+      this.#readError ??= errnoError(status, 'read');
+      this.#pumpReads();
+    }
+  }
+
+  #stopReading(): void {
+    if (!this.#reading) return;
+    this.#reading = false;
+    if (this.#inReadCallback) return; // the read callback returns false and Node stops the handle
+    if (!this.#direct) {
+      this.#sock?.pause();
+      return;
+    }
+    const handle = this.#nativeHandle();
+    if (handle !== null && handle.reading) {
+      handle.reading = false;
+      handle.readStop();
+    }
+  }
+
+  /** Node's user-buffer read callback: `nread` bytes are in `#landing`. Returns whether to keep reading. */
+  #readArrived(nread: number): boolean {
+    const op = asRead(this.#reads.shift());
+    const landing = this.#landing;
+    this.#reading = false;
+    this.#inReadCallback = true;
+    if (landing === this.#scratch) {
+      this.#spill = landing;
+      this.#spillStart = 0;
+      this.#spillEnd = nread;
+      if (op !== null) {
+        const buf = op.buffer!;
+        const n = Math.min(nread, buf.length);
+        (landing as Buffer).copy(buf, 0, 0, n);
+        this.#spillStart = n;
+        if (n === nread) this.#spill = null;
+        this.context.completeFromIo(op.finish(null, n));
+      }
+    } else if (op !== null) {
+      this.context.completeFromIo(op.finish(null, nread));
+    }
+    this.#pumpReads(); // serve spilled bytes, or keep reading for a read queued behind this one
+    this.#inReadCallback = false;
+    const next = asRead(this.#reads.front());
+    if (this.#reading && next !== null && this.#sock !== null) {
+      this.#nextLanding = next.buffer!;
+      return true;
+    }
+    this.#reading = false;
+    this.#nextLanding = this.#retargets >= READ_RETARGET_LIMIT && this.#scratch !== null ? this.#scratch : landing;
+    return false;
+  }
+
+  /** A `'data'` chunk of an adopted stream socket. */
+  #chunkArrived(chunk: Buffer): void {
+    const op = asRead(this.#reads.shift());
+    this.#reading = false;
+    this.#inReadCallback = true;
+    this.#spill = chunk;
+    this.#spillStart = 0;
+    this.#spillEnd = chunk.length;
+    if (op !== null) {
+      const buf = op.buffer!;
+      const n = Math.min(chunk.length, buf.length);
+      chunk.copy(buf, 0, 0, n);
+      this.#spillStart = n;
+      if (n === chunk.length) this.#spill = null;
+      this.context.completeFromIo(op.finish(null, n));
+    }
+    this.#pumpReads(); // serve spilled bytes, or keep reading for a read queued behind this one
+    this.#inReadCallback = false;
+    if (!this.#reading || this.#reads.isEmpty()) {
+      this.#reading = false;
+      this.#sock?.pause();
+    }
+  }
+
+  #pumpWrites(): void {
+    const op = asWrite(this.#writes.front());
+    const socket = this.#sock;
+    if (op === null || socket === null) return;
+    if (this.#writeError !== null) {
+      for (let o = this.#writes.shift(); o !== null; o = this.#writes.shift()) {
+        this.context.enqueue(asWrite(o)!.finish(this.#writeError, 0));
+      }
+      return;
+    }
+    this.#writeActive = true;
+    const bufs = op.buffers!;
+    if (bufs instanceof Uint8Array) {
+      socket.write(bufs, this.#onWriteDone);
+      return;
+    }
+    let last = bufs.length - 1;
+    while (bufs[last]!.length === 0) last--;
+    socket.cork();
+    for (let i = 0; i < last; i++) {
+      const b = bufs[i]!;
+      if (b.length !== 0) socket.write(b);
+    }
+    socket.write(bufs[last]!, this.#onWriteDone);
+    socket.uncork();
+  }
+
+  /** Completes every pending read with `err`. */
+  #failReads(err: IoError): void {
+    this.#reading = false;
+    const doomed = this.#doomed;
+    doomed.append(this.#reads);
+    for (let op = doomed.shift(); op !== null; op = doomed.shift()) {
+      this.context.completeFromIo(asRead(op)!.finish(err, 0));
+    }
+  }
+
+  /** The stream failed or closed: pending reads and writes (and a connect) complete with the error. */
+  #fail(err: IoError): void {
+    this.#readError ??= err;
+    this.#writeError ??= err;
+    const connectOp = this.#connectOp;
+    if (connectOp !== null) {
+      this.#connectOp = null;
+      this.#detach();
+      this.context.completeFromIo(connectOp.finish(err));
+    }
+    this.#failReads(this.#readError);
+    if (this.#writeActive) {
+      this.#writeActive = false;
+      this.#orphanWrites++;
+    }
+    const doomed = this.#doomed;
+    doomed.append(this.#writes);
+    for (let op = doomed.shift(); op !== null; op = doomed.shift()) {
+      this.context.completeFromIo(asWrite(op)!.finish(err, 0));
+    }
+  }
+
+  /** Context shutdown: destroy pending operations without invoking them, and close. */
+  #destroyAll(): void {
+    const connectOp = this.#connectOp;
+    this.#connectOp = null;
+    connectOp?.destroy();
+    this.#reading = false;
+    for (let op = this.#reads.shift(); op !== null; op = this.#reads.shift()) op.destroy();
+    for (let op = this.#writes.shift(); op !== null; op = this.#writes.shift()) op.destroy();
+    this.#writeActive = false;
+    this.#open = false;
+    this.#registered = false;
+    this.#detach();
+  }
+}

@@ -1,0 +1,144 @@
+import type { Allocator } from '../allocation/allocator.js';
+import { IoError } from '../errors/io-error.js';
+import type { DynamicBuffer } from '../net/dynamic-buffer.js';
+import { makeStepHandler } from '../net/owned-handler.js';
+import type { Handler } from '../tokens/completion-token.js';
+import { Operation } from './operation.js';
+import type { ReadSomeStream } from './read-op.js';
+
+/** The most one intermediate read of `asyncReadUntil` asks for. */
+export const READ_UNTIL_MAX_READ = 65536;
+const READ_UNTIL_MIN_READ = 512;
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * The composed `asyncReadUntil`: reads into a `DynamicBuffer` until it holds
+ * the delimiter. Completion signature: `(err, n)` with `n` the bytes up to
+ * and including the delimiter; `(not_found, 0)` when the buffer reached its
+ * `maxSize` without one; `(eof, 0)` (or another error) when the stream ended
+ * first, the bytes read so far staying in the buffer.
+ */
+export class ReadUntilOp extends Operation {
+  handler: Handler<[number]> | null;
+  stream: ReadSomeStream | null;
+  dynbuf: DynamicBuffer | null;
+  delimBytes: Uint8Array | null;
+  delimPattern: RegExp | null;
+  /** Readable offset the next byte search starts at (bytes before it cannot start a match). */
+  searchFrom: number;
+  err: IoError | null;
+  bytes: number;
+  /** The intermediate handler, made once per op object. */
+  readonly onStep: Handler<[number]>;
+
+  constructor() {
+    super();
+    this.handler = null;
+    this.stream = null;
+    this.dynbuf = null;
+    this.delimBytes = null;
+    this.delimPattern = null;
+    this.searchFrom = 0;
+    this.err = null;
+    this.bytes = 0;
+    this.onStep = makeStepHandler(this, (err: IoError | null, n: number): void => {
+      this.advance(err, n);
+    });
+  }
+
+  init(
+    handler: Handler<[number]>,
+    stream: ReadSomeStream,
+    dynbuf: DynamicBuffer,
+    delimBytes: Uint8Array | null,
+    delimPattern: RegExp | null,
+    allocator: Allocator,
+  ): this {
+    this.handler = handler;
+    this.stream = stream;
+    this.dynbuf = dynbuf;
+    this.delimBytes = delimBytes;
+    this.delimPattern = delimPattern;
+    this.searchFrom = 0;
+    this.err = null;
+    this.bytes = 0;
+    this.allocator = allocator;
+    return this;
+  }
+
+  /**
+   * Starts: when the buffer already holds the delimiter (or is full) a
+   * zero-length read lets the handler run from the loop, never inside the
+   * initiating call; otherwise the first real read.
+   */
+  start(): void {
+    if (this.#find() >= 0 || this.dynbuf!.size >= this.dynbuf!.maxSize) {
+      this.stream!.asyncReadSome(NO_BYTES, this.onStep);
+      return;
+    }
+    this.#readMore();
+  }
+
+  /** One intermediate read finished. */
+  advance(err: IoError | null, n: number): void {
+    const dynbuf = this.dynbuf!;
+    if (n > 0) dynbuf.commit(n);
+    const found = this.#find();
+    if (found >= 0) {
+      this.#finish(null, found);
+    } else if (err !== null) {
+      this.#finish(err, 0);
+    } else if (dynbuf.size >= dynbuf.maxSize) {
+      this.#finish(new IoError('not_found', 'asyncReadUntil: the buffer is full and holds no delimiter'), 0);
+    } else {
+      this.#readMore();
+    }
+  }
+
+  #find(): number {
+    const dynbuf = this.dynbuf!;
+    const bytes = this.delimBytes;
+    if (bytes === null) return dynbuf.findPattern(this.delimPattern!);
+    const found = dynbuf.findBytes(bytes, this.searchFrom);
+    if (found < 0) this.searchFrom = Math.max(0, dynbuf.size - bytes.length + 1);
+    return found;
+  }
+
+  #readMore(): void {
+    const dynbuf = this.dynbuf!;
+    const size = dynbuf.size;
+    const room = dynbuf.maxSize - size;
+    const want = Math.min(READ_UNTIL_MAX_READ, Math.max(READ_UNTIL_MIN_READ, dynbuf.capacity - size), room);
+    this.stream!.asyncReadSome(dynbuf.prepare(want), this.onStep);
+  }
+
+  #finish(err: IoError | null, bytes: number): void {
+    this.err = err;
+    this.bytes = bytes;
+    this.complete();
+  }
+
+  override reset(): void {
+    this.handler = null;
+    this.stream = null;
+    this.dynbuf = null;
+    this.delimBytes = null;
+    this.delimPattern = null;
+    this.searchFrom = 0;
+    this.err = null;
+    this.bytes = 0;
+    this.allocator = null;
+    this.next = null;
+  }
+
+  override complete(): void {
+    const handler = this.handler!;
+    const err = this.err;
+    const bytes = this.bytes;
+    const allocator = this.allocator!;
+    this.reset();
+    // Free before invoking: the handler may start the next operation in this memory.
+    allocator.deallocate(this);
+    handler(err, bytes);
+  }
+}

@@ -1,0 +1,84 @@
+import * as net from 'node:net';
+import { IoContext, TcpAcceptor, TrackingAllocator, type TcpSocket } from '../../src/index.js';
+
+/** A context over a TrackingAllocator, the tests' usual start. */
+export function trackedContext(): { ctx: IoContext; tracking: TrackingAllocator } {
+  const tracking = new TrackingAllocator();
+  return { ctx: new IoContext({ allocator: tracking }), tracking };
+}
+
+/** A node:net server on 127.0.0.1, port 0, calling `onSocket` per connection. */
+export async function nodeServer(onSocket: (s: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    onSocket(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+/** A node:net client connected to 127.0.0.1:port. */
+export function nodeClient(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      resolve(s);
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Collects everything a node:net socket receives until it ends. */
+export function collect(s: net.Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  return new Promise((resolve) => {
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('end', () => {
+      resolve(Buffer.concat(chunks));
+    });
+    s.on('close', () => {
+      resolve(Buffer.concat(chunks));
+    });
+  });
+}
+
+/** An acceptor on 127.0.0.1 port 0 and its port. */
+export function localAcceptor(ctx: IoContext): { acceptor: TcpAcceptor; port: number } {
+  const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 });
+  return { acceptor, port: acceptor.localEndpoint().port };
+}
+
+/** Deterministic pseudo-random bytes. */
+export function pattern(size: number, seed = 1): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+/** Accepts one connection with the project's acceptor, as a promise (for set-up code). */
+export function acceptOne(acceptor: TcpAcceptor): Promise<TcpSocket> {
+  return new Promise((resolve, reject) => {
+    acceptor.asyncAccept((err, s) => {
+      if (err) reject(err);
+      else resolve(s);
+    });
+  });
+}
