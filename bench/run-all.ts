@@ -1,0 +1,166 @@
+/**
+ * `npm run bench`: runs the benchmarks and prints Markdown tables, which it
+ * also writes to bench/results.md (and the raw numbers to bench/results.json).
+ *
+ *     npm run bench                 # everything
+ *     npm run bench -- echo         # only the echo benchmark
+ *     npm run bench -- post timers  # several parts
+ *
+ * Parts: post (handler throughput of post + run), timers, echo. The echo
+ * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS and
+ * BENCH_SCENARIOS (see bench/echo.ts); `BENCH_SECONDS=1 BENCH_REPS=1 npm run
+ * bench -- echo` is a quick run.
+ *
+ * Run with `node --expose-gc` (the npm script does).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { echoMarkdown, runEchoBenchmark, type EchoResult } from './echo.js';
+import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
+import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
+
+const PARTS = ['post', 'timers', 'echo'] as const;
+type Part = (typeof PARTS)[number];
+
+function repoRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const up = path.basename(path.dirname(here)) === 'dist' ? '../..' : '..';
+  return path.resolve(here, up);
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  v8: string;
+  platform: string;
+  date: string;
+}
+
+function cpuModel(): string {
+  try {
+    const text = readFileSync('/proc/cpuinfo', 'utf8');
+    const m = /^model name\s*:\s*(.+)$/m.exec(text);
+    if (m?.[1] !== undefined) return m[1].trim();
+  } catch {
+    // Not Linux; fall back to what Node reports.
+  }
+  return os.cpus()[0]?.model ?? 'unknown';
+}
+
+export function machineInfo(): MachineInfo {
+  return {
+    cpu: cpuModel(),
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    date: new Date().toISOString(),
+  };
+}
+
+function machineMarkdown(m: MachineInfo): string {
+  return [
+    '| machine | |',
+    '|---|---|',
+    `| CPU | ${m.cpu} |`,
+    `| cores | ${m.cores} |`,
+    `| memory | ${m.memoryGiB} GiB |`,
+    `| Node.js | ${m.node} (V8 ${m.v8}) |`,
+    `| OS | ${m.platform} |`,
+    `| date | ${m.date} |`,
+  ].join('\n');
+}
+
+function parseParts(argv: readonly string[]): Part[] {
+  const asked = argv.filter((a) => !a.startsWith('-'));
+  if (asked.length === 0) return [...PARTS];
+  const parts: Part[] = [];
+  for (const a of asked) {
+    const part = PARTS.find((p) => p === a);
+    if (part === undefined) {
+      throw new RangeError(`unknown part ${a}; choose from: ${PARTS.join(', ')}`);
+    }
+    if (!parts.includes(part)) parts.push(part);
+  }
+  return parts;
+}
+
+/** One part's outcome as stored in bench/results.json. */
+interface PartResult {
+  ranAt: string;
+  markdown: string;
+  data: unknown;
+}
+
+interface Results {
+  machine: MachineInfo;
+  parts: Partial<Record<Part, PartResult>>;
+}
+
+/** Results of parts not run this time are kept from the previous file. */
+function previousParts(file: string): Partial<Record<Part, PartResult>> {
+  try {
+    const old = JSON.parse(readFileSync(file, 'utf8')) as Partial<Results>;
+    return old.parts ?? {};
+  } catch {
+    return {};
+  }
+}
+
+async function runPart(part: Part): Promise<{ markdown: string; data: unknown }> {
+  switch (part) {
+    case 'echo': {
+      const echo: EchoResult = await runEchoBenchmark();
+      return { markdown: echoMarkdown(echo), data: echo };
+    }
+    case 'post': {
+      const result: PostBenchmarkResult = await runPostBenchmark();
+      return { markdown: `### Posting handlers\n\n${formatPostBenchmark(result)}`, data: result };
+    }
+    case 'timers': {
+      const result: TimersBenchmarkResult = await runTimersBenchmark();
+      return { markdown: `### Timers\n\n${formatTimersBenchmark(result)}`, data: result };
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const asked = parseParts(process.argv.slice(2));
+  const machine = machineInfo();
+  const root = repoRoot();
+  const jsonFile = path.join(root, 'bench', 'results.json');
+  const results: Results = { machine, parts: previousParts(jsonFile) };
+  if (typeof globalThis.gc !== 'function') {
+    process.stderr.write('note: run with node --expose-gc (npm run bench does) for steadier heap figures\n');
+  }
+
+  const fresh: string[] = ['## Benchmarks', '', machineMarkdown(machine)];
+  for (const part of asked) {
+    process.stderr.write(`running ${part} …\n`);
+    const { markdown, data } = await runPart(part);
+    results.parts[part] = { ranAt: new Date().toISOString(), markdown, data };
+    fresh.push('', markdown);
+  }
+  process.stdout.write(`${fresh.join('\n')}\n`);
+
+  const file: string[] = ['## Benchmarks', '', machineMarkdown(machine)];
+  for (const part of PARTS) {
+    const r = results.parts[part];
+    if (r === undefined) continue;
+    file.push('', r.markdown);
+    if (!asked.includes(part)) file.push('', `(from an earlier run, ${r.ranAt})`);
+  }
+  writeFileSync(path.join(root, 'bench', 'results.md'), `${file.join('\n')}\n`);
+  writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  process.stderr.write('wrote bench/results.md and bench/results.json\n');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
