@@ -6,9 +6,10 @@
  *
  * Run it:   npm run build && node dist/examples/echo-server-await.js [--port 5555] [--host 127.0.0.1] [--buffer-size 65536]
  * Try it:   printf 'hello\n' | nc -q1 127.0.0.1 5555
- * Stop it with Ctrl-C (SIGINT) or SIGTERM.
+ * Stop it with Ctrl-C (SIGINT) or SIGTERM: a `SignalSet` wait, awaited like
+ * everything else, closes the acceptor and the sessions.
  */
-import { IoContext, IoError, TcpAcceptor, usePromise, type TcpSocket } from '../src/index.js';
+import { IoContext, IoError, SignalSet, TcpAcceptor, usePromise, type TcpSocket } from '../src/index.js';
 
 function parseArgs(argv: readonly string[]): { host: string; port: number; bufferSize: number } {
   const options = { host: '127.0.0.1', port: 5555, bufferSize: 65536 };
@@ -58,19 +59,19 @@ async function main(): Promise<void> {
   const ctx = new IoContext();
   const acceptor = new TcpAcceptor(ctx, { host, port });
   const sessions = new Set<TcpSocket>();
-  const stop = (): void => {
+  const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM');
+  const stopOnSignal = async (): Promise<void> => {
+    await signals.asyncWait(usePromise);
+    signals.clear(); // a second Ctrl-C gets Node's default action again
     acceptor.close();
     for (const socket of sessions) socket.close();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
   const endpoint = acceptor.localEndpoint();
   console.log(`echo server (await) listening on ${endpoint.address}:${endpoint.port}`);
+  const stopping = stopOnSignal();
   const accepting = acceptLoop(acceptor, bufferSize, sessions);
   const handlers = await ctx.run();
-  await accepting;
-  process.removeListener('SIGINT', stop);
-  process.removeListener('SIGTERM', stop);
+  await Promise.all([stopping, accepting]);
   console.log(`stopped after ${handlers} handlers`);
 }
 

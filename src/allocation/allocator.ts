@@ -8,9 +8,29 @@ import type { Operation, OpClass } from '../ops/operation.js';
  *
  * The runtime never calls one handler's allocator concurrently (there is one
  * thread), and every op allocated from it is deallocated to it exactly once.
+ *
+ * @example
+ * ```ts
+ * // An allocator that keeps exactly one free op per class.
+ * class OneEach implements Allocator {
+ *   readonly #free = new Map<OpClass, Operation>();
+ *   allocate<T extends Operation>(type: OpClass<T>): T {
+ *     const op = this.#free.get(type);
+ *     if (op === undefined) return new type();
+ *     this.#free.delete(type);
+ *     return op as T;
+ *   }
+ *   deallocate(op: Operation): void {
+ *     this.#free.set(op.constructor as OpClass, op);
+ *   }
+ * }
+ * const ctx = new IoContext({ allocator: new OneEach() });
+ * ```
  */
 export interface Allocator {
+  /** Returns a free instance of `type`: one the allocator holds, or a new one. */
   allocate<T extends Operation>(type: OpClass<T>): T;
+  /** Takes back `op`, already reset, before its handler is invoked. */
   deallocate(op: Operation): void;
 }
 
@@ -28,7 +48,17 @@ export interface AllocatorStats {
   readonly live: number;
 }
 
-/** An allocator that reports its counters. */
+/**
+ * An allocator that reports its counters.
+ *
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * // … run a session whose handlers are bound to `memory` …
+ * const { allocations, hits, fallbacks, live } = memory.stats();
+ * ```
+ */
 export interface InstrumentedAllocator extends Allocator {
+  /** A snapshot of the counters (a new object each call). */
   stats(): AllocatorStats;
 }

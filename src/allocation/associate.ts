@@ -1,7 +1,17 @@
 import type { Allocator } from './allocator.js';
 import { defaultAllocator } from './new-allocator.js';
 
-/** The property under which a handler carries its allocator. */
+/**
+ * The property under which a handler carries its allocator. `bindAllocator`
+ * sets it; an object handler can also declare it itself.
+ *
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * const onWait = Object.assign((err: IoError | null) => { … }, { [associatedAllocator]: memory });
+ * timer.asyncWait(onWait); // its WaitOp comes from `memory`
+ * ```
+ */
 export const associatedAllocator: unique symbol = Symbol.for('proactor.associatedAllocator');
 /** The property under which a handler carries the executor it must run on. */
 export const associatedExecutor: unique symbol = Symbol.for('proactor.associatedExecutor');
@@ -11,9 +21,21 @@ export const associatedCancellationSlot: unique symbol = Symbol.for('proactor.as
 /** The association keys a handler can carry. */
 export type AssociationKey = typeof associatedAllocator | typeof associatedExecutor | typeof associatedCancellationSlot;
 
-/** A handler that carries an allocator, either as a property or through `getAllocator()`. */
+/**
+ * A handler that carries an allocator, either as a property or through
+ * `getAllocator()` (asio's `get_allocator()` member).
+ *
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * const handler = Object.assign((err: IoError | null) => { … }, { getAllocator: () => memory });
+ * getAssociatedAllocator(handler) === memory; // true
+ * ```
+ */
 export interface AllocatorCarrier {
+  /** The allocator, set by `bindAllocator` (looked up first). */
   readonly [associatedAllocator]?: Allocator;
+  /** Returns the allocator (looked up when the property is absent). */
   getAllocator?(): Allocator;
 }
 
@@ -33,6 +55,16 @@ export function getAssociated(handler: unknown, key: AssociationKey): unknown {
  * The allocator associated with `handler`: its `associatedAllocator`
  * property, else the result of its `getAllocator()` method, else `fallback`
  * (by default a shared `NewAllocator`, asio's `std::allocator`).
+ * Operations call it once at initiation, with their context's allocator as
+ * the fallback.
+ *
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * const bound = bindAllocator(memory, () => undefined);
+ * getAssociatedAllocator(bound, ctx.allocator) === memory;          // true
+ * getAssociatedAllocator(() => undefined, ctx.allocator) === ctx.allocator; // true
+ * ```
  */
 export function getAssociatedAllocator(handler: unknown, fallback: Allocator = defaultAllocator): Allocator {
   if (typeof handler !== 'function' && (typeof handler !== 'object' || handler === null)) return fallback;
@@ -70,8 +102,10 @@ export function associate<F extends (...args: never[]) => unknown>(handler: F, k
 /**
  * Binds `allocator` to `handler` once: the returned handler is called exactly
  * like `handler` and every operation it completes allocates its state from
- * `allocator`.
+ * `allocator`. Other associations `handler` carries (executor, cancellation
+ * slot) are kept.
  *
+ * @typeParam F - the handler's type, which the result keeps
  * @example
  * ```ts
  * const memory = new HandlerAllocator();
@@ -88,7 +122,21 @@ export function bindAllocator<F extends (...args: never[]) => unknown>(allocator
 
 /**
  * The seed's `make_custom_alloc_handler`: the same as `bindAllocator`, under
- * the name Boost.Asio's allocation example uses.
+ * the name Boost.Asio's allocation example uses. Make the handler once (for
+ * example in a session's constructor) and pass the same function to every
+ * operation of the chain; calling it per operation would make a new
+ * function each time.
+ *
+ * @typeParam F - the handler's type, which the result keeps
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * const data = Buffer.alloc(1024);
+ * const onRead = makeCustomAllocHandler(memory, (err: IoError | null, n: number) => {
+ *   if (!err) socket.asyncReadSome(data, onRead); // reuses the ReadSomeOp just freed
+ * });
+ * socket.asyncReadSome(data, onRead);
+ * ```
  */
 export function makeCustomAllocHandler<F extends (...args: never[]) => unknown>(allocator: Allocator, handler: F): F {
   return bindAllocator(allocator, handler);

@@ -14,6 +14,28 @@ export const HANDLER_ALLOCATOR_SLOTS = 8;
  * `makeCustomAllocHandler`: a half-duplex chain (read → write → read …) then
  * runs on the same op objects forever, because each op is freed before the
  * handler that starts the next one runs.
+ *
+ * `stats()`: `hits` counts allocations served from a slot, `fallbacks` the
+ * ops constructed (the first of each class, and any allocated while its slot
+ * was busy).
+ *
+ * @example
+ * ```ts
+ * class Session {
+ *   readonly memory = new HandlerAllocator();
+ *   readonly data = Buffer.alloc(1024);
+ *   readonly onRead = makeCustomAllocHandler(this.memory, (err: IoError | null, n: number) => {
+ *     if (!err) asyncWrite(this.socket, this.data.subarray(0, n), this.onWrite);
+ *   });
+ *   readonly onWrite = makeCustomAllocHandler(this.memory, (err: IoError | null) => {
+ *     if (!err) this.socket.asyncReadSome(this.data, this.onRead);
+ *   });
+ *   constructor(readonly socket: TcpSocket) {}
+ *   start(): void {
+ *     this.socket.asyncReadSome(this.data, this.onRead);
+ *   }
+ * }
+ * ```
  */
 export class HandlerAllocator implements InstrumentedAllocator {
   readonly #types: OpClass[] = [];

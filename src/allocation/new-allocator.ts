@@ -5,7 +5,12 @@ import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
 /**
  * Constructs a new op for every allocation and leaves freed ops to the
  * garbage collector: asio's `std::allocator`, and the baseline the other
- * allocators are measured against.
+ * allocators are measured against. Every allocation counts as a fallback.
+ *
+ * @example
+ * ```ts
+ * const ctx = new IoContext({ allocator: new NewAllocator() });
+ * ```
  */
 export class NewAllocator implements InstrumentedAllocator {
   readonly #counters = new AllocationCounters();

@@ -13,6 +13,15 @@ export interface TrackingAllocatorOptions {
  * asserting `live === 0`. With `{ log: true }` it also keeps an ordered event
  * log that handlers can add to with `record()`, which is how the tests prove
  * an op is freed before its handler is invoked.
+ *
+ * @example
+ * ```ts
+ * const tracking = new TrackingAllocator();
+ * const ctx = new IoContext({ allocator: tracking });
+ * post(ctx, () => undefined);
+ * await ctx.run();
+ * console.assert(tracking.live === 0);
+ * ```
  */
 export class TrackingAllocator implements InstrumentedAllocator {
   /** Every `allocate` call so far. */

@@ -22,10 +22,11 @@ function checkAbortSignal(signal: unknown, caller: string): asserts signal is Ab
  * signal. For one-off operations prefer `withAbortSignal`, which removes its
  * listener when the operation completes.
  *
+ * @typeParam F - the handler's type, which the result keeps
  * @example
  * ```ts
  * const ac = new AbortController();
- * timer.asyncWait(bindAbortSignal(ac.signal, (err) => { … }));
+ * timer.asyncWait(bindAbortSignal(ac.signal, (err: IoError | null) => { … }));
  * ac.abort(); // err?.code === 'operation_aborted'
  * ```
  */

@@ -7,10 +7,11 @@ import { CancellationSlot } from './cancellation-slot.js';
  * handler in `slot`, so `signal.emit(type)` cancels that operation. No
  * per-call allocation (a bound function).
  *
+ * @typeParam F - the handler's type, which the result keeps
  * @example
  * ```ts
  * const cancel = new CancellationSignal();
- * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err) => { … }));
+ * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err: IoError | null) => { … }));
  * ```
  */
 export function bindCancellationSlot<F extends (...args: never[]) => unknown>(slot: CancellationSlot, handler: F): F {
@@ -21,6 +22,14 @@ export function bindCancellationSlot<F extends (...args: never[]) => unknown>(sl
 /**
  * The connected cancellation slot `handler` carries, or `null`. Operations
  * that support cancellation call this once at initiation.
+ *
+ * @example
+ * ```ts
+ * const cancel = new CancellationSignal();
+ * const h = bindCancellationSlot(cancel.slot(), () => undefined);
+ * getAssociatedCancellationSlot(h) === cancel.slot(); // true
+ * getAssociatedCancellationSlot(() => undefined);      // null
+ * ```
  */
 export function getAssociatedCancellationSlot(handler: unknown): CancellationSlot | null {
   const slot = getAssociated(handler, associatedCancellationSlot);

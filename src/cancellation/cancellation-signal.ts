@@ -21,7 +21,7 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  * @example
  * ```ts
  * const cancel = new CancellationSignal();
- * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err) => {
+ * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err: IoError | null) => {
  *   // err?.code === 'operation_aborted'
  * }));
  * cancel.emit(CancellationType.terminal);

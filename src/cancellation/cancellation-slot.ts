@@ -26,6 +26,15 @@ export type CancellationHandlerFunction = (type: CancellationType) => void;
  *
  * A slot made with `new CancellationSlot()` is not connected to a signal:
  * nothing can ever be emitted to it, so it keeps no handler.
+ *
+ * @example
+ * ```ts
+ * const signal = new CancellationSignal();
+ * const slot = signal.slot();
+ * slot.assign((type) => console.log(`cancellation requested: ${type}`));
+ * signal.emit(CancellationType.terminal); // logs 1
+ * slot.clear();
+ * ```
  */
 export class CancellationSlot {
   #connected = false;

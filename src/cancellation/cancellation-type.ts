@@ -11,6 +11,13 @@
  *
  * `none` requests nothing; `all` is every bit. An operation honours the
  * types it documents and ignores the others.
+ *
+ * @example
+ * ```ts
+ * const cancel = new CancellationSignal();
+ * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err: IoError | null) => { … }));
+ * cancel.emit(CancellationType.terminal | CancellationType.partial);
+ * ```
  */
 export const CancellationType = Object.freeze({
   none: 0,

@@ -47,7 +47,14 @@ interface NodeSystemError {
 /**
  * Translates an error thrown or emitted by Node (a `SystemError` with
  * `code`/`errno`/`syscall`) into an `IoError` with a stable code. An `IoError`
- * passes through unchanged.
+ * passes through unchanged; an unknown Node code becomes `unknown`.
+ *
+ * @example
+ * ```ts
+ * const err = fromNodeError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' }));
+ * err.code;    // 'connection_reset'
+ * err.syscall; // 'read'
+ * ```
  */
 export function fromNodeError(err: unknown): IoError {
   if (err instanceof IoError) return err;

@@ -1,6 +1,12 @@
 /**
  * A monotonic clock in milliseconds. `IoContext` reads time only through its
  * clock, so a manual clock can drive timers and `runFor`/`runUntil` in tests.
+ * `steadyClock` is the default; `ManualClock` is the one for tests.
+ *
+ * @example
+ * ```ts
+ * const ctx = new IoContext({ clock: new ManualClock() });
+ * ```
  */
 export interface Clock {
   /** Milliseconds on a monotonic scale (not wall-clock time). */
@@ -23,7 +29,9 @@ export interface Clock {
  * - `clear()` disarms it.
  */
 export interface Alarm {
+  /** Arms (or re-arms) the alarm for `time` on its clock. */
   set(time: number): void;
+  /** Disarms the alarm. */
   clear(): void;
 }
 

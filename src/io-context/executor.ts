@@ -8,12 +8,24 @@ import type { IoContext } from './io-context.js';
  * - `dispatch(h)` runs `h` inline when the caller is already running on this
  *   executor, else queues it.
  * - `defer(h)` queues `h` as a continuation of the current handler.
+ *
+ * @example
+ * ```ts
+ * function later(ex: Executor, fn: () => void): void {
+ *   ex.post(fn); // works the same for ctx.getExecutor() and a Strand
+ * }
+ * later(ctx.getExecutor(), () => console.log('on the context'));
+ * later(new Strand(ctx), () => console.log('on a strand'));
+ * ```
  */
 export interface Executor {
   /** The context the handlers run on. */
   readonly context: IoContext;
+  /** Queues `handler`; it never runs inside this call. */
   post(handler: () => void): void;
+  /** Runs `handler` inline when called from a handler of this executor, else queues it. */
   dispatch(handler: () => void): void;
+  /** Queues `handler` as a continuation of the current handler. */
   defer(handler: () => void): void;
   /** True while a handler of this executor is running. */
   runningInThisThread(): boolean;

@@ -7,6 +7,13 @@ import type { IoContext } from './io-context.js';
  * The executor of an `IoContext` (`ctx.getExecutor()`). Posting allocates a
  * `PostOp` from the handler's associated allocator (the context's allocator
  * when it has none), so posting a bound handler allocates nothing once warm.
+ *
+ * @example
+ * ```ts
+ * const ex = ctx.getExecutor();
+ * ex.post(() => console.log('queued'));
+ * post(ex, usePromise).then(() => console.log('the free function takes executors too'));
+ * ```
  */
 export class IoExecutor implements Executor {
   readonly context: IoContext;

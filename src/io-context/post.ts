@@ -37,6 +37,15 @@ export function post<T extends CompletionToken>(ex: ExecutionContextLike, token:
 /**
  * Runs `token`'s handler inline when called from a handler running on `ex`,
  * otherwise queues it like `post`. Completion signature: `() => void`.
+ *
+ * @example
+ * ```ts
+ * post(ctx, () => {
+ *   dispatch(ctx, () => console.log('1: inline, inside the running handler'));
+ *   console.log('2');
+ * });
+ * dispatch(ctx, () => console.log('3: queued, not called from a handler'));
+ * ```
  */
 export function dispatch<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   return asyncInitiate<[], T, Executor>(initiateDispatch, token, toExecutor(ex, 'dispatch'));
@@ -46,6 +55,13 @@ export function dispatch<T extends CompletionToken>(ex: ExecutionContextLike, to
  * Queues `token`'s handler on `ex` as a continuation of the current handler
  * (for a single-threaded context this orders exactly like `post`).
  * Completion signature: `() => void`.
+ *
+ * @example
+ * ```ts
+ * post(ctx, () => {
+ *   defer(ctx, () => console.log('after the current handler returns'));
+ * });
+ * ```
  */
 export function defer<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   return asyncInitiate<[], T, Executor>(initiateDefer, token, toExecutor(ex, 'defer'));

@@ -4,6 +4,17 @@ import { toExecutor, type ExecutionContextLike } from './to-executor.js';
 /**
  * Counts one unit of work on an executor until `reset()`, so `run()` keeps
  * running (and holds the process open) while there is nothing else to do.
+ * Made with `makeWorkGuard`.
+ *
+ * @example
+ * ```ts
+ * const guard = makeWorkGuard(ctx);
+ * process.stdin.once('data', (line) => {
+ *   post(ctx, () => console.log(`got ${line.length} bytes`));
+ *   guard.reset(); // run() may now finish once the post has run
+ * });
+ * await ctx.run();
+ * ```
  */
 export class WorkGuard {
   readonly #executor: Executor;
@@ -33,7 +44,17 @@ export class WorkGuard {
   }
 }
 
-/** Makes a `WorkGuard` for a context or executor. */
+/**
+ * Makes a `WorkGuard` for a context or executor: `run()` does not return
+ * until the guard's `reset()`, even with no operation pending.
+ *
+ * @example
+ * ```ts
+ * const guard = makeWorkGuard(ctx);
+ * setTimeout(() => guard.reset(), 1000); // work from outside the context
+ * await ctx.run(); // returns after about a second
+ * ```
+ */
 export function makeWorkGuard(ex: ExecutionContextLike): WorkGuard {
   return new WorkGuard(toExecutor(ex, 'makeWorkGuard'));
 }

@@ -6,11 +6,22 @@ import { ReadUntilOp } from '../ops/read-until-op.js';
 import { WriteOp, type WriteSomeStream } from '../ops/write-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
+import { checkNotDetached } from './detached.js';
 import { DynamicBuffer } from './dynamic-buffer.js';
 
-/** A stream `asyncRead` and `asyncReadUntil` can read from (a `TcpSocket`, or your own). */
+/**
+ * A stream `asyncRead` and `asyncReadUntil` can read from: a `TcpSocket`, or
+ * any object with `asyncReadSome(buf, handler)` that calls
+ * `handler(err, n)` once, from the run loop, with `0 < n <= buf.length` or
+ * an error (`eof` at the end).
+ */
 export type AsyncReadStream = ReadSomeStream;
-/** A stream `asyncWrite` can write to (a `TcpSocket`, or your own). */
+/**
+ * A stream `asyncWrite` can write to: a `TcpSocket`, or any object with
+ * `asyncWriteSome(bufs, handler)` (bufs one `Uint8Array` or an array of
+ * them) that calls `handler(err, n)` once, from the run loop, with the bytes
+ * written.
+ */
 export type AsyncWriteStream = WriteSomeStream;
 export type { CompletionCondition };
 
@@ -19,18 +30,41 @@ export const DEFAULT_MAX_TRANSFER = 65536;
 
 const transferAllCondition: CompletionCondition = (err) => (err === null ? DEFAULT_MAX_TRANSFER : 0);
 
-/** Read until the buffer is full (or an error): `asyncRead`'s default. */
+/**
+ * Read until the buffer is full (or an error): `asyncRead`'s default.
+ *
+ * @example
+ * ```ts
+ * const header = Buffer.alloc(16);
+ * asyncRead(socket, header, transferAll(), (err, n) => { … }); // n === 16 unless err
+ * ```
+ */
 export function transferAll(): CompletionCondition {
   return transferAllCondition;
 }
 
-/** Read until at least `n` bytes have arrived. */
+/**
+ * Read until at least `n` bytes have arrived (more may, up to the buffer's length).
+ *
+ * @example
+ * ```ts
+ * const n = await asyncRead(socket, buf, transferAtLeast(4), usePromise); // 4 <= n <= buf.length
+ * ```
+ */
 export function transferAtLeast(n: number): CompletionCondition {
   checkCount(n, 'transferAtLeast');
   return (err, transferred) => (err !== null || transferred >= n ? 0 : DEFAULT_MAX_TRANSFER);
 }
 
-/** Read exactly `n` bytes (never more). */
+/**
+ * Read exactly `n` bytes (never more), for length-prefixed protocols.
+ *
+ * @example
+ * ```ts
+ * await asyncRead(socket, buf, transferExactly(4), usePromise);
+ * const length = buf.readUInt32BE(0);
+ * ```
+ */
 export function transferExactly(n: number): CompletionCondition {
   checkCount(n, 'transferExactly');
   return (err, transferred) => (err !== null || transferred >= n ? 0 : Math.min(n - transferred, DEFAULT_MAX_TRANSFER));
@@ -73,7 +107,16 @@ function checkStream(stream: unknown, method: 'asyncReadSome' | 'asyncWriteSome'
  * Writes every byte of `bufs` (one buffer, or an array written as a
  * gathered write) to `stream`. Completion signature: `(err, n)` with `n`
  * the bytes written: the total unless `err` is set. The intermediate
- * writes use the handler's associated allocator, one at a time.
+ * writes use the handler's associated allocator, one at a time. The bytes
+ * must stay unchanged until the handler runs.
+ *
+ * @example
+ * ```ts
+ * asyncWrite(socket, [header, body], (err, n) => {
+ *   if (err) return socket.close();
+ *   // n === header.length + body.length
+ * });
+ * ```
  */
 export function asyncWrite<T extends CompletionToken<[number]>>(
   stream: AsyncWriteStream,
@@ -83,10 +126,12 @@ export function asyncWrite<T extends CompletionToken<[number]>>(
   checkStream(stream, 'asyncWriteSome', 'asyncWrite');
   let total = 0;
   if (bufs instanceof Uint8Array) {
+    checkNotDetached(bufs, 'asyncWrite');
     total = bufs.length;
   } else if (Array.isArray(bufs)) {
     for (const b of bufs as unknown[]) {
       if (!(b instanceof Uint8Array)) throw new TypeError('asyncWrite: every element of the buffer array must be a Uint8Array');
+      checkNotDetached(b, 'asyncWrite');
       total += b.length;
     }
   } else {
@@ -99,7 +144,14 @@ export function asyncWrite<T extends CompletionToken<[number]>>(
  * Reads into `buf` until `condition` (default `transferAll()`) is met, the
  * buffer is full, or an error occurs. Completion signature: `(err, n)` with
  * `n` the bytes read; as in asio an error (`eof` too) comes with the bytes
- * read before it.
+ * read before it. `buf` belongs to the operation until the handler runs.
+ *
+ * @example
+ * ```ts
+ * const frame = Buffer.alloc(512);
+ * const [err, n] = await asyncRead(socket, frame, asTuple(usePromise));
+ * if (err?.code === 'eof') console.log(`peer closed after ${n} bytes`);
+ * ```
  */
 export function asyncRead<T extends CompletionToken<[number]>>(stream: AsyncReadStream, buf: Uint8Array, token: T): CompletionResult<T, [number]>;
 export function asyncRead<T extends CompletionToken<[number]>>(
@@ -116,6 +168,7 @@ export function asyncRead<T extends CompletionToken<[number]>>(
 ): CompletionResult<T, [number]> {
   checkStream(stream, 'asyncReadSome', 'asyncRead');
   if (!(buf instanceof Uint8Array)) throw new TypeError('asyncRead: the buffer must be a Uint8Array (or Buffer)');
+  checkNotDetached(buf, 'asyncRead');
   let condition: CompletionCondition = transferAllCondition;
   let token: T;
   if (maybeToken === undefined) {
@@ -147,6 +200,16 @@ function delimiterBytes(delim: string): Uint8Array {
  * next call. A buffer that reaches `maxSize` without a delimiter completes
  * with `not_found`; the end of the stream before a delimiter with `(eof, 0)`,
  * the partial data staying in `dynbuf`.
+ *
+ * @example
+ * ```ts
+ * const lines = new DynamicBuffer(4096);
+ * asyncReadUntil(socket, lines, '\n', (err, n) => {
+ *   if (err) return socket.close(); // not_found: a line longer than 4096 bytes
+ *   const line = Buffer.from(lines.data().subarray(0, n)).toString();
+ *   lines.consume(n);
+ * });
+ * ```
  */
 export function asyncReadUntil<T extends CompletionToken<[number]>>(
   stream: AsyncReadStream,

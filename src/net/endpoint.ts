@@ -2,14 +2,19 @@ import * as net from 'node:net';
 
 /** An IP endpoint: what `localEndpoint()`, `remoteEndpoint()` and `Resolver` report. */
 export interface Endpoint {
+  /** The IP address, for example `'127.0.0.1'` or `'::1'`. */
   readonly address: string;
+  /** The port, 0 to 65535. */
   readonly port: number;
+  /** The address family. */
   readonly family: 'IPv4' | 'IPv6';
 }
 
 /** Where to connect or listen: a host (name or IP address) and a port. */
 export interface HostPort {
+  /** A host name or an IP address (`TcpAcceptor` requires an address). */
   readonly host: string;
+  /** The port, 0 to 65535 (0 when listening: any free port). */
   readonly port: number;
 }
 

@@ -1,5 +1,6 @@
 import type { Allocator } from '../allocation/allocator.js';
-import { associatedAllocator } from '../allocation/associate.js';
+import { associatedAllocator, associatedCancellationSlot } from '../allocation/associate.js';
+import type { CancellationSlot } from '../cancellation/cancellation-slot.js';
 import type { Operation } from '../ops/operation.js';
 
 /**
@@ -21,12 +22,19 @@ export function destroyOwnedHandler(handler: unknown): void {
  * @internal Makes the intermediate handler of composed operation `op`, once,
  * when the op object is constructed: it carries `op`'s current allocator (so
  * every intermediate operation is allocated where the final handler's
- * allocator says) and names `op` as its owner. No allocation per step.
+ * allocator says), the cancellation slot `innerSlot()` names at the time
+ * (so a cancellation request reaches the step in progress), and names `op`
+ * as its owner. No allocation per step.
  */
-export function makeStepHandler<F extends (...args: never[]) => void>(op: Operation, step: F): F {
+export function makeStepHandler<F extends (...args: never[]) => void>(
+  op: Operation,
+  step: F,
+  innerSlot?: () => CancellationSlot | undefined,
+): F {
   Object.defineProperty(step, associatedAllocator, {
     get: (): Allocator | undefined => op.allocator ?? undefined,
   });
+  if (innerSlot !== undefined) Object.defineProperty(step, associatedCancellationSlot, { get: innerSlot });
   Object.defineProperty(step, handlerOwner, { value: op });
   return step;
 }

@@ -1,9 +1,13 @@
 import * as dns from 'node:dns';
 import { getAssociatedAllocator } from '../allocation/associate.js';
+import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import type { CancellationType } from '../cancellation/cancellation-type.js';
+import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { fromNodeError } from '../errors/from-node-error.js';
 import { IoError } from '../errors/io-error.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { OpQueue } from '../ops/op-queue.js';
+import type { Operation } from '../ops/operation.js';
 import { ResolveOp } from '../ops/resolve-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
@@ -69,6 +73,12 @@ export class Resolver {
    * Completion signature: `(err, endpoints)`, every address of the host with
    * the service's port, in the system's order; `host_not_found` for an
    * unknown name.
+   *
+   * Per-operation cancellation (a slot bound with `bindCancellationSlot`,
+   * or an `AbortSignal` through `withAbortSignal`/`bindAbortSignal`):
+   * terminal, partial and total. The handler gets `operation_aborted`; the
+   * system lookup itself cannot be stopped, runs on, and its result is
+   * discarded.
    */
   asyncResolve<T extends CompletionToken<[Endpoint[]]>>(host: string, service: string | number, token: T): CompletionResult<T, [Endpoint[]]> {
     if (typeof host !== 'string' || host.length === 0) throw new TypeError('Resolver.asyncResolve: host must be a non-empty string');
@@ -80,7 +90,7 @@ export class Resolver {
   startResolve(handler: Handler<[Endpoint[]]>, host: string, port: number): void {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(ResolveOp<Endpoint>).init(handler, port, allocator);
+    const op = allocator.allocate(ResolveOp<Endpoint>).init(handler, port, allocator, this);
     ctx.workStarted();
     this.#pending.push(op);
     if (!this.#registered) {
@@ -91,6 +101,20 @@ export class Resolver {
     dns.lookup(host, { all: true }, (error, addresses) => {
       this.#resolved(op, sequence, error, addresses);
     });
+    const slot = getAssociatedCancellationSlot(handler);
+    if (slot !== null) op.installSlot(slot);
+  }
+
+  /**
+   * Withdraws one pending lookup with `operation_aborted`, queued (the
+   * per-operation cancellation path; every type is honoured). Returns false
+   * when `op` is not pending here.
+   * @internal
+   */
+  abortOperation(op: Operation, _type: CancellationType): boolean {
+    if (!(op instanceof ResolveOp) || !this.#pending.remove(op)) return false;
+    this.context.enqueue(op.finish(OPERATION_ABORTED, null));
+    return true;
   }
 
   /** Aborts every pending lookup with `operation_aborted` (the lookups themselves run on). */

@@ -1,5 +1,8 @@
 import * as net from 'node:net';
 import { getAssociatedAllocator } from '../allocation/associate.js';
+import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import type { CancellationType } from '../cancellation/cancellation-type.js';
+import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { IoError } from '../errors/io-error.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { AcceptOp } from '../ops/accept-op.js';
@@ -151,6 +154,12 @@ export class TcpAcceptor {
    * Accepts the next connection. Completion signature: `(err, socket)`;
    * `operation_aborted` when the acceptor is closed or cancelled meanwhile,
    * `bad_descriptor` on a closed acceptor. Accepts queue in FIFO order.
+   *
+   * Per-operation cancellation (a slot bound with `bindCancellationSlot`,
+   * or an `AbortSignal` through `withAbortSignal`/`bindAbortSignal`):
+   * terminal, partial and total. Only this accept is withdrawn, with
+   * `operation_aborted`; the acceptor keeps listening and a connection that
+   * arrives later waits for the next accept.
    */
   asyncAccept<T extends CompletionToken<[TcpSocket]>>(token: T): CompletionResult<T, [TcpSocket]> {
     return asyncInitiate<[TcpSocket], T, TcpAcceptor>(initiateAccept, token, this);
@@ -160,7 +169,7 @@ export class TcpAcceptor {
   startAccept(handler: Handler<[TcpSocket]>): void {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator);
+    const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator, this);
     ctx.workStarted();
     if (!this.#open) {
       ctx.enqueue(op.finish(new IoError('bad_descriptor'), null));
@@ -178,6 +187,20 @@ export class TcpAcceptor {
       return;
     }
     this.#accepts.push(op);
+    const slot = getAssociatedCancellationSlot(handler);
+    if (slot !== null) op.installSlot(slot);
+  }
+
+  /**
+   * Withdraws one pending accept with `operation_aborted`, queued (the
+   * per-operation cancellation path; every type is honoured). Returns false
+   * when `op` is not pending here.
+   * @internal
+   */
+  abortOperation(op: Operation, _type: CancellationType): boolean {
+    if (!this.#accepts.remove(op)) return false;
+    this.context.enqueue(this.#asAccept(op)!.finish(OPERATION_ABORTED, null));
+    return true;
   }
 
   /** Aborts every pending accept with `operation_aborted`; the acceptor keeps listening. */

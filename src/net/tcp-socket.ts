@@ -2,6 +2,9 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Allocator } from '../allocation/allocator.js';
 import { getAssociatedAllocator } from '../allocation/associate.js';
+import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { CancellationType } from '../cancellation/cancellation-type.js';
+import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { fromNodeError } from '../errors/from-node-error.js';
 import { IoError } from '../errors/io-error.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
@@ -13,7 +16,17 @@ import { WriteSomeOp } from '../ops/write-some-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 import { checkPort, familyOf, hostOf, type ConnectTarget, type Endpoint } from './endpoint.js';
+import { checkNotDetached } from './detached.js';
 import { errnoError } from './errno.js';
+import {
+  captureWriteReqDuring,
+  nativeWritesReady,
+  newWriteReq,
+  retireWriteReq,
+  shouldCaptureWriteReq,
+  type NativeWriteHandle,
+  type NativeWriteReq,
+} from './native-write.js';
 
 /**
  * How many times one socket re-registers a different read buffer with its
@@ -26,8 +39,22 @@ export const READ_RETARGET_LIMIT = 64;
 /** The size of the socket-owned landing buffer used past `READ_RETARGET_LIMIT`. */
 export const READ_LANDING_SIZE = 65536;
 
+/**
+ * When a read of at most this many bytes completes and no other read is
+ * pending, the handle keeps reading (into a landing buffer of this size
+ * shared by all sockets) instead of stopping: stopping and restarting for
+ * the next read costs two `epoll_ctl` calls, more than copying this many
+ * bytes into the next read's buffer. Bytes that arrive before the next read
+ * is started are kept for it, and reading stops then, so a socket nobody
+ * reads holds at most this many bytes.
+ */
+export const IDLE_READ_LIMIT = 16384;
+
+/** The landing buffer of handles reading with no read pending (see `IDLE_READ_LIMIT`). */
+let idleLanding: Buffer | null = null;
+
 /** @internal The parts of a libuv stream handle (`socket._handle`) this module drives. */
-export interface NativeStreamHandle {
+export interface NativeStreamHandle extends NativeWriteHandle {
   reading: boolean;
   readStart(): number;
   readStop(): number;
@@ -61,15 +88,20 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function checkBuffer(buf: unknown, what: string): Uint8Array {
   if (!(buf instanceof Uint8Array)) throw new TypeError(`${what}: the buffer must be a Uint8Array (or Buffer)`);
+  checkNotDetached(buf, what);
   return buf;
 }
 
 function totalLength(buffers: unknown, what: string): number {
-  if (buffers instanceof Uint8Array) return buffers.length;
+  if (buffers instanceof Uint8Array) {
+    checkNotDetached(buffers, what);
+    return buffers.length;
+  }
   if (!Array.isArray(buffers)) throw new TypeError(`${what}: expected a Uint8Array or an array of Uint8Array`);
   let total = 0;
   for (const b of buffers as unknown[]) {
     if (!(b instanceof Uint8Array)) throw new TypeError(`${what}: every element of the buffer array must be a Uint8Array`);
+    checkNotDetached(b, what);
     total += b.length;
   }
   return total;
@@ -92,12 +124,21 @@ function initiateConnect(handler: Handler, socket: TcpSocket, host: string, port
  * semantics.
  *
  * Reads: a socket made by `asyncConnect` or accepted by `TcpAcceptor` reads
- * straight into the caller's buffer (Node's user-buffer `onread` mode) and
- * keeps its handle's reading stopped while no read is pending, so bytes are
- * never copied and no `Buffer` is made per read. A socket adopted with
- * `fromNetSocket` (including a `tls.TLSSocket`, whose plaintext only exists
- * as decrypted chunks) reads through the stream's `'data'` chunks and copies
- * them into the caller's buffer.
+ * straight into the caller's buffer (Node's user-buffer `onread` mode), so
+ * no `Buffer` is made per read. After a small read with no other read
+ * pending, the handle keeps reading into a shared landing buffer for the
+ * next read (whose bytes are then copied) instead of stopping and
+ * restarting, and stops once `IDLE_READ_LIMIT` bytes have arrived with no
+ * read to take them (see `IDLE_READ_LIMIT`).
+ *
+ * Writes: a direct socket writes on its handle with a reused request, so a
+ * write the kernel takes at once allocates nothing; it still completes
+ * through the run loop.
+ *
+ * A socket adopted with `fromNetSocket` (including a `tls.TLSSocket`, whose
+ * plaintext only exists as decrypted chunks) reads through the stream's
+ * `'data'` chunks, copying them into the caller's buffer, and writes through
+ * `net.Socket.write`.
  *
  * Results: a read completes with `0 < n <= buf.length`; at the end of the
  * stream, after all data, with `(eof, 0)`; data and eof never come together.
@@ -130,6 +171,8 @@ export class TcpSocket {
   #writeError: IoError | null = null;
   /** I/O is started for the front read. */
   #reading = false;
+  /** The handle reads into `idleLanding` while no read is pending (see `IDLE_READ_LIMIT`). */
+  #idle = false;
   #inReadCallback = false;
   /** The buffer the handle fills on its next read. */
   #landing: Uint8Array = EMPTY;
@@ -142,6 +185,10 @@ export class TcpSocket {
   #spillEnd = 0;
   #writeActive = false;
   #orphanWrites = 0;
+  /** The request object of this socket's handle writes (see native-write.ts). */
+  #writeReq: NativeWriteReq | null = null;
+  /** `#writeReq` went asynchronous since it was last known to be free. */
+  #writeReqUsed = false;
 
   readonly #service: IoService = {
     shutdown: (): void => {
@@ -193,6 +240,26 @@ export class TcpSocket {
     if (op === null) return;
     if (error) {
       const err = fromNodeError(error);
+      this.#writeError ??= err;
+      op.finish(err, 0);
+    } else {
+      op.finish(null, op.total);
+    }
+    this.context.completeFromIo(op);
+    if (!this.#writeActive) this.#pumpWrites();
+  };
+
+  /** A handle write that went asynchronous has finished (`status < 0`: a libuv error). */
+  readonly #onNativeWriteDone = (status: number): void => {
+    if (this.#orphanWrites > 0) {
+      this.#orphanWrites--;
+      return;
+    }
+    const op = asWrite(this.#writes.shift());
+    this.#writeActive = false;
+    if (op === null) return;
+    if (status < 0) {
+      const err = errnoError(status, 'write');
       this.#writeError ??= err;
       op.finish(err, 0);
     } else {
@@ -254,6 +321,12 @@ export class TcpSocket {
    * Connects to `{ host, port }` (a name is looked up by Node) or to an
    * `Endpoint`. Completion signature: `(err)`; a refused connection is
    * `connection_refused`, connecting a connected socket `already_connected`.
+   *
+   * Per-operation cancellation (a slot bound with `bindCancellationSlot`,
+   * or an `AbortSignal` through `withAbortSignal`/`bindAbortSignal`):
+   * terminal, partial and total. The attempt is abandoned, the handler gets
+   * `operation_aborted`, and the socket is left open and unconnected, as
+   * after a failed connect.
    */
   asyncConnect<T extends CompletionToken>(target: ConnectTarget, token: T): CompletionResult<T, []> {
     const host = hostOf(target, 'TcpSocket.asyncConnect');
@@ -275,6 +348,12 @@ export class TcpSocket {
    * handle, up to `READ_RETARGET_LIMIT` times per socket, after which reads
    * that were not started from a read handler land in a socket-owned
    * `READ_LANDING_SIZE` buffer and are copied.
+   *
+   * Per-operation cancellation (a slot bound with `bindCancellationSlot`,
+   * or an `AbortSignal` through `withAbortSignal`/`bindAbortSignal`):
+   * terminal, partial and total. Only this read is withdrawn; it completes
+   * with `(operation_aborted, 0)`, no byte of the stream has been consumed
+   * for it, and the socket stays usable: the next read gets the next bytes.
    */
   asyncReadSome<T extends CompletionToken<[number]>>(buf: Uint8Array, token: T): CompletionResult<T, [number]> {
     checkBuffer(buf, 'TcpSocket.asyncReadSome');
@@ -286,6 +365,23 @@ export class TcpSocket {
    * Completion signature: `(err, n)` with `n` the total length, once Node has
    * handed every byte to the kernel. The bytes must stay unchanged until the
    * handler runs. A zero-length write completes with `(null, 0)`.
+   *
+   * Per-operation cancellation (a slot bound with `bindCancellationSlot`,
+   * or an `AbortSignal` through `withAbortSignal`/`bindAbortSignal`)
+   * depends on where the bytes are, since bytes handed to Node cannot be
+   * recalled:
+   * - while the write waits behind an earlier write of this socket, none of
+   *   its bytes has left: terminal, partial and total all withdraw it, it
+   *   completes with `(operation_aborted, 0)`, and the socket is as if it
+   *   had never been started;
+   * - once it is the write in progress, Node holds its bytes and some may
+   *   already be in the kernel. `partial` and `total` cannot be honoured and
+   *   are ignored: the write completes as usual. `terminal` is honoured: the
+   *   handler gets `(operation_aborted, 0)` at once, but Node still sends
+   *   every byte of it (in order, before any later write) and still reads
+   *   them from the caller's buffer until they are sent or the socket is
+   *   closed. As asio's terminal type says, closing the socket is then the
+   *   only safe next step; close it before reusing the buffer.
    */
   asyncWriteSome<T extends CompletionToken<[number]>>(bufs: Uint8Array | readonly Uint8Array[], token: T): CompletionResult<T, [number]> {
     const total = totalLength(bufs, 'TcpSocket.asyncWriteSome');
@@ -296,7 +392,7 @@ export class TcpSocket {
   startConnect(handler: Handler, host: string, port: number): void {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(ConnectOp).init(handler, allocator);
+    const op = allocator.allocate(ConnectOp).init(handler, allocator, this);
     ctx.workStarted();
     if (this.#connecting) {
       ctx.enqueue(op.finish(new IoError('already_started', 'TcpSocket.asyncConnect: a connect is already in progress')));
@@ -317,13 +413,15 @@ export class TcpSocket {
     this.#connectOp = op;
     socket.once('connect', this.#onConnect);
     socket.connect({ host, port });
+    const slot = getAssociatedCancellationSlot(handler);
+    if (slot !== null) op.installSlot(slot);
   }
 
   /** @internal The initiation behind `asyncReadSome`. */
   startReadSome(handler: Handler<[number]>, buf: Uint8Array): void {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator);
+    const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator, this);
     ctx.workStarted();
     const early = this.#earlyError();
     if (early !== null) {
@@ -333,6 +431,8 @@ export class TcpSocket {
     } else {
       this.#reads.push(op);
       this.#pumpReads();
+      const slot = getAssociatedCancellationSlot(handler);
+      if (slot !== null) op.installSlot(slot); // only if still pending
     }
   }
 
@@ -340,7 +440,7 @@ export class TcpSocket {
   startWriteSome(handler: Handler<[number]>, bufs: Uint8Array | readonly Uint8Array[], total: number): void {
     const ctx = this.context;
     const allocator: Allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(WriteSomeOp).init(handler, bufs, total, allocator);
+    const op = allocator.allocate(WriteSomeOp).init(handler, bufs, total, allocator, this);
     ctx.workStarted();
     const early = this.#earlyError();
     if (early !== null) {
@@ -352,35 +452,42 @@ export class TcpSocket {
     } else {
       this.#writes.push(op);
       if (!this.#writeActive) this.#pumpWrites();
+      const slot = getAssociatedCancellationSlot(handler);
+      if (slot !== null) op.installSlot(slot); // only if still pending
     }
   }
 
   /**
    * Aborts one pending operation of this socket with `operation_aborted`
-   * (the per-operation cancellation path). Returns false when `op` is not
-   * pending here.
+   * (the per-operation cancellation path), queued, never invoked here.
+   * Connects, reads and writes still waiting behind another write are
+   * withdrawn for any type; the write Node already holds only for
+   * `terminal` (see `asyncWriteSome`). Returns false when `op` is not
+   * pending here or cannot honour `type`.
    * @internal
    */
-  abortOperation(op: Operation): boolean {
+  abortOperation(op: Operation, type: CancellationType = CancellationType.terminal): boolean {
     if (op === this.#connectOp) {
-      this.#abortConnect(new IoError('operation_aborted'));
+      this.#abortConnect(OPERATION_ABORTED);
       return true;
     }
     const readFront = this.#reads.front() === op;
     if (this.#reads.remove(op)) {
       if (readFront) this.#stopReading();
-      this.context.enqueue(asRead(op)!.finish(new IoError('operation_aborted'), 0));
+      this.context.enqueue(asRead(op)!.finish(OPERATION_ABORTED, 0));
       this.#pumpReads();
       return true;
     }
-    const writeFront = this.#writes.front() === op;
+    const inFlight = this.#writes.front() === op && this.#writeActive;
+    // Bytes handed to Node cannot be recalled: only terminal cancellation may abandon them.
+    if (inFlight && (type & CancellationType.terminal) === 0) return false;
     if (this.#writes.remove(op)) {
-      if (writeFront && this.#writeActive) {
+      if (inFlight) {
         this.#orphanWrites++;
         this.#writeActive = false;
       }
-      this.context.enqueue(asWrite(op)!.finish(new IoError('operation_aborted'), 0));
-      this.#pumpWrites();
+      this.context.enqueue(asWrite(op)!.finish(OPERATION_ABORTED, 0));
+      if (!this.#writeActive) this.#pumpWrites();
       return true;
     }
     return false;
@@ -527,6 +634,7 @@ export class TcpSocket {
     this.#readError = null;
     this.#writeError = null;
     this.#reading = false;
+    this.#idle = false;
     this.#landing = EMPTY;
     this.#nextLanding = EMPTY;
     this.#spill = null;
@@ -534,6 +642,11 @@ export class TcpSocket {
     this.#spillEnd = 0;
     this.#writeActive = false;
     this.#orphanWrites = 0;
+    if (this.#writeReq !== null) {
+      retireWriteReq(this.#writeReq); // a write of the previous connection may still report
+      this.#writeReq = null;
+    }
+    this.#writeReqUsed = false;
   }
 
   #abortConnect(err: IoError): void {
@@ -574,13 +687,18 @@ export class TcpSocket {
   #startReadIo(buf: Uint8Array): void {
     this.#reading = true;
     if (this.#inReadCallback) return; // the read callback resumes and hands the handle this buffer
+    if (this.#idle) {
+      this.#idle = false; // still reading: the bytes land in idleLanding and are copied into buf
+      return;
+    }
     if (!this.#direct) {
       this.#sock?.resume();
       return;
     }
     const handle = this.#nativeHandle();
     if (handle === null) return;
-    if (!sameBytes(this.#landing, buf) && this.#landing !== this.#scratch) {
+    const landing = this.#landing;
+    if (!sameBytes(landing, buf) && landing !== this.#scratch && landing !== idleLanding) {
       if (this.#retargets < READ_RETARGET_LIMIT) {
         this.#retargets++;
         this.#landing = buf;
@@ -601,8 +719,9 @@ export class TcpSocket {
   }
 
   #stopReading(): void {
-    if (!this.#reading) return;
+    if (!this.#reading && !this.#idle) return;
     this.#reading = false;
+    this.#idle = false;
     if (this.#inReadCallback) return; // the read callback returns false and Node stops the handle
     if (!this.#direct) {
       this.#sock?.pause();
@@ -620,19 +739,10 @@ export class TcpSocket {
     const op = asRead(this.#reads.shift());
     const landing = this.#landing;
     this.#reading = false;
+    this.#idle = false;
     this.#inReadCallback = true;
-    if (landing === this.#scratch) {
-      this.#spill = landing;
-      this.#spillStart = 0;
-      this.#spillEnd = nread;
-      if (op !== null) {
-        const buf = op.buffer!;
-        const n = Math.min(nread, buf.length);
-        (landing as Buffer).copy(buf, 0, 0, n);
-        this.#spillStart = n;
-        if (n === nread) this.#spill = null;
-        this.context.completeFromIo(op.finish(null, n));
-      }
+    if (landing === this.#scratch || landing === idleLanding) {
+      this.#ownedLandingArrived(landing as Buffer, nread, op);
     } else if (op !== null) {
       this.context.completeFromIo(op.finish(null, nread));
     }
@@ -644,8 +754,40 @@ export class TcpSocket {
       return true;
     }
     this.#reading = false;
+    if (next === null && nread <= IDLE_READ_LIMIT && this.#spill === null && this.#readError === null && this.#sock !== null) {
+      this.#idle = true; // keep reading: the next read is likely started soon (see IDLE_READ_LIMIT)
+      this.#nextLanding = idleLanding ??= Buffer.allocUnsafe(IDLE_READ_LIMIT);
+      return true;
+    }
     this.#nextLanding = this.#retargets >= READ_RETARGET_LIMIT && this.#scratch !== null ? this.#scratch : landing;
     return false;
+  }
+
+  /**
+   * `nread` bytes landed in a buffer of the runtime's (`#scratch` or
+   * `idleLanding`): copy what fits into `op`'s buffer and keep the rest in
+   * `#spill` (in `#scratch`, as `idleLanding` is reused by the next read of
+   * any socket).
+   */
+  #ownedLandingArrived(landing: Buffer, nread: number, op: ReadSomeOp | null): void {
+    let n = 0;
+    if (op !== null) {
+      n = Math.min(nread, op.buffer!.length);
+      landing.copy(op.buffer!, 0, 0, n);
+    }
+    if (n < nread) {
+      if (landing === this.#scratch) {
+        this.#spillStart = n;
+        this.#spillEnd = nread;
+      } else {
+        const scratch = (this.#scratch ??= Buffer.allocUnsafe(READ_LANDING_SIZE));
+        landing.copy(scratch, 0, n, nread);
+        this.#spillStart = 0;
+        this.#spillEnd = nread - n;
+      }
+      this.#spill = this.#scratch;
+    }
+    if (op !== null) this.context.completeFromIo(op.finish(null, n));
   }
 
   /** A `'data'` chunk of an adopted stream socket. */
@@ -672,17 +814,76 @@ export class TcpSocket {
     }
   }
 
+  /**
+   * Hands the front write to Node. A direct socket writes on its handle:
+   * when the kernel takes every byte at once the write completes through the
+   * queue (never inside this call) and the next queued write follows; else
+   * it completes from `#onNativeWriteDone`. Adopted sockets (and every
+   * socket until the handle's write request class is known) write through
+   * `net.Socket.write`.
+   */
   #pumpWrites(): void {
-    const op = asWrite(this.#writes.front());
-    const socket = this.#sock;
-    if (op === null || socket === null) return;
-    if (this.#writeError !== null) {
-      for (let o = this.#writes.shift(); o !== null; o = this.#writes.shift()) {
-        this.context.enqueue(asWrite(o)!.finish(this.#writeError, 0));
+    const ctx = this.context;
+    for (;;) {
+      const op = asWrite(this.#writes.front());
+      const socket = this.#sock;
+      if (op === null || socket === null) return;
+      if (this.#writeError !== null) {
+        for (let o = this.#writes.shift(); o !== null; o = this.#writes.shift()) {
+          ctx.enqueue(asWrite(o)!.finish(this.#writeError, 0));
+        }
+        return;
       }
-      return;
+      this.#writeActive = true;
+      const handle = this.#direct && nativeWritesReady() ? this.#nativeHandle() : null;
+      if (handle === null) {
+        this.#writeThroughStream(socket, op);
+        return;
+      }
+      const req = this.#freeWriteReq();
+      const bufs = op.buffers!;
+      const status = bufs instanceof Uint8Array ? handle.writeBuffer(req, bufs) : handle.writev(req, bufs, true);
+      if (status === 0 && req.getAsyncId() !== -1) {
+        // The kernel did not take every byte: libuv finishes the write and calls back.
+        req.buffer = bufs;
+        this.#writeReqUsed = true;
+        return;
+      }
+      this.#writeActive = false;
+      this.#writes.shift();
+      if (status === 0) {
+        ctx.enqueue(op.finish(null, op.total)); // every byte is in the kernel
+      } else {
+        const err = errnoError(status, 'write');
+        this.#writeError ??= err;
+        ctx.enqueue(op.finish(err, 0));
+      }
     }
-    this.#writeActive = true;
+  }
+
+  /** This socket's write request, or a new one while the last is still attached to a native write. */
+  #freeWriteReq(): NativeWriteReq {
+    let req = this.#writeReq;
+    if (req === null || (this.#writeReqUsed && req.getAsyncId() !== -1)) {
+      req = newWriteReq(this.#onNativeWriteDone);
+      this.#writeReq = req;
+    }
+    this.#writeReqUsed = false;
+    return req;
+  }
+
+  #writeThroughStream(socket: net.Socket, op: WriteSomeOp): void {
+    const handle = this.#direct && shouldCaptureWriteReq() ? this.#nativeHandle() : null;
+    if (handle !== null) {
+      captureWriteReqDuring(handle, () => {
+        this.#streamWrite(socket, op);
+      });
+    } else {
+      this.#streamWrite(socket, op);
+    }
+  }
+
+  #streamWrite(socket: net.Socket, op: WriteSomeOp): void {
     const bufs = op.buffers!;
     if (bufs instanceof Uint8Array) {
       socket.write(bufs, this.#onWriteDone);
@@ -702,6 +903,7 @@ export class TcpSocket {
   /** Completes every pending read with `err`. */
   #failReads(err: IoError): void {
     this.#reading = false;
+    this.#idle = false;
     const doomed = this.#doomed;
     doomed.append(this.#reads);
     for (let op = doomed.shift(); op !== null; op = doomed.shift()) {

@@ -1,13 +1,15 @@
 import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
-import { Operation } from './operation.js';
+import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
 
 /**
  * A pending `asyncAccept`. Completion signature: `(err, socket)`; the
- * socket is `S` (a `TcpSocket`), or `null` when `err` is set.
+ * socket is `S` (a `TcpSocket`), or `null` when `err` is set. Cancellable
+ * through a slot while pending (terminal, partial and total: a connection
+ * that arrives later waits for the next accept).
  */
-export class AcceptOp<S = unknown> extends Operation {
+export class AcceptOp<S = unknown> extends CancellableOp {
   handler: Handler<[S]> | null;
   err: IoError | null;
   socket: S | null;
@@ -19,7 +21,9 @@ export class AcceptOp<S = unknown> extends Operation {
     this.socket = null;
   }
 
-  init(handler: Handler<[S]>, allocator: Allocator): this {
+  init(handler: Handler<[S]>, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
+    this.owner = owner;
+    this.slot = null;
     this.handler = handler;
     this.err = null;
     this.socket = null;
@@ -29,12 +33,14 @@ export class AcceptOp<S = unknown> extends Operation {
 
   /** Records the result; the owner then queues the op on its context. */
   finish(err: IoError | null, socket: S | null): this {
+    this.detach();
     this.err = err;
     this.socket = socket;
     return this;
   }
 
   override reset(): void {
+    this.detach();
     this.handler = null;
     this.err = null;
     this.socket = null;

@@ -1,10 +1,14 @@
 import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
-import { Operation } from './operation.js';
+import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
 
-/** A pending `asyncConnect`. Completion signature: `(err)`. */
-export class ConnectOp extends Operation {
+/**
+ * A pending `asyncConnect`. Completion signature: `(err)`. Cancellable
+ * through a slot while pending (terminal, partial and total: the attempt is
+ * abandoned and the socket is left open and unconnected).
+ */
+export class ConnectOp extends CancellableOp {
   handler: Handler | null;
   err: IoError | null;
 
@@ -14,7 +18,9 @@ export class ConnectOp extends Operation {
     this.err = null;
   }
 
-  init(handler: Handler, allocator: Allocator): this {
+  init(handler: Handler, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
+    this.owner = owner;
+    this.slot = null;
     this.handler = handler;
     this.err = null;
     this.allocator = allocator;
@@ -23,11 +29,13 @@ export class ConnectOp extends Operation {
 
   /** Records the result; the owner then queues the op on its context. */
   finish(err: IoError | null): this {
+    this.detach();
     this.err = err;
     return this;
   }
 
   override reset(): void {
+    this.detach();
     this.handler = null;
     this.err = null;
     this.allocator = null;

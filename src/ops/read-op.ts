@@ -1,8 +1,9 @@
 import type { IoError } from '../errors/io-error.js';
 import type { Allocator } from '../allocation/allocator.js';
+import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { makeStepHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
-import { Operation } from './operation.js';
+import { ComposedOp } from './composed-op.js';
 
 /** @internal What the composed reads need of a stream. */
 export interface ReadSomeStream {
@@ -22,8 +23,10 @@ export type CompletionCondition = (err: IoError | null, transferred: number) => 
  * an error occurs. Completion signature: `(err, n)` with `n` the bytes read
  * (on `eof`, the bytes read before it). The op lives in the final handler's
  * allocator; each intermediate read is allocated there too, one at a time.
+ * Cancellable through the final handler's slot: terminal and partial (see
+ * `ComposedOp`), completing with `(operation_aborted, bytes read so far)`.
  */
-export class ReadOp extends Operation {
+export class ReadOp extends ComposedOp {
   handler: Handler<[number]> | null;
   stream: ReadSomeStream | null;
   buffer: Uint8Array | null;
@@ -41,9 +44,13 @@ export class ReadOp extends Operation {
     this.condition = null;
     this.total = 0;
     this.err = null;
-    this.onStep = makeStepHandler(this, (err: IoError | null, n: number): void => {
-      this.advance(err, n);
-    });
+    this.onStep = makeStepHandler(
+      this,
+      (err: IoError | null, n: number): void => {
+        this.advance(err, n);
+      },
+      () => this.innerSlot(),
+    );
   }
 
   init(handler: Handler<[number]>, stream: ReadSomeStream, buffer: Uint8Array, condition: CompletionCondition, allocator: Allocator): this {
@@ -54,12 +61,15 @@ export class ReadOp extends Operation {
     this.total = 0;
     this.err = null;
     this.allocator = allocator;
+    this.bindSlot(handler);
     return this;
   }
 
   /** Issues the first read (a zero-length one when the condition is already met, so the handler runs from the loop). */
   start(): void {
+    this.armSlot();
     this.#readNext(this.condition!(null, 0));
+    this.forwardEarly();
   }
 
   /** One intermediate read finished. */
@@ -68,6 +78,12 @@ export class ReadOp extends Operation {
     const max = err === null ? this.condition!(null, this.total) : 0;
     if (max <= 0 || this.total >= this.buffer!.length || (n === 0 && err === null)) {
       this.err = err;
+      this.complete();
+      return;
+    }
+    if (this.cancelled !== 0) {
+      // Cancelled while the last step could not be withdrawn: stop before the next one.
+      this.err = OPERATION_ABORTED;
       this.complete();
       return;
     }
@@ -82,6 +98,7 @@ export class ReadOp extends Operation {
   }
 
   override reset(): void {
+    this.leaveSlot();
     this.handler = null;
     this.stream = null;
     this.buffer = null;

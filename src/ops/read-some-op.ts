@@ -2,13 +2,15 @@ import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
 import { destroyOwnedHandler } from '../net/owned-handler.js';
-import { Operation } from './operation.js';
+import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
 
 /**
  * A pending `asyncReadSome`: the caller's buffer, and the result once the
- * bytes have landed in it. Completion signature: `(err, n)`.
+ * bytes have landed in it. Completion signature: `(err, n)`. Cancellable
+ * through a slot while pending (terminal, partial and total: no byte has
+ * been consumed from the stream until it completes).
  */
-export class ReadSomeOp extends Operation {
+export class ReadSomeOp extends CancellableOp {
   handler: Handler<[number]> | null;
   /** The caller's buffer; the socket reads straight into it. */
   buffer: Uint8Array | null;
@@ -23,7 +25,9 @@ export class ReadSomeOp extends Operation {
     this.bytes = 0;
   }
 
-  init(handler: Handler<[number]>, buffer: Uint8Array, allocator: Allocator): this {
+  init(handler: Handler<[number]>, buffer: Uint8Array, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
+    this.owner = owner;
+    this.slot = null;
     this.handler = handler;
     this.buffer = buffer;
     this.err = null;
@@ -34,12 +38,14 @@ export class ReadSomeOp extends Operation {
 
   /** Records the result; the owner then queues the op on its context. */
   finish(err: IoError | null, bytes: number): this {
+    this.detach();
     this.err = err;
     this.bytes = bytes;
     return this;
   }
 
   override reset(): void {
+    this.detach();
     this.handler = null;
     this.buffer = null;
     this.err = null;

@@ -1,9 +1,10 @@
 import type { Allocator } from '../allocation/allocator.js';
+import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { IoError } from '../errors/io-error.js';
 import type { DynamicBuffer } from '../net/dynamic-buffer.js';
 import { makeStepHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
-import { Operation } from './operation.js';
+import { ComposedOp } from './composed-op.js';
 import type { ReadSomeStream } from './read-op.js';
 
 /** The most one intermediate read of `asyncReadUntil` asks for. */
@@ -17,8 +18,13 @@ const NO_BYTES = new Uint8Array(0);
  * and including the delimiter; `(not_found, 0)` when the buffer reached its
  * `maxSize` without one; `(eof, 0)` (or another error) when the stream ended
  * first, the bytes read so far staying in the buffer.
+ *
+ * Cancellable through the final handler's slot: terminal and partial (see
+ * `ComposedOp`). A cancelled op completes with `(operation_aborted, 0)`
+ * like any other error before the delimiter: the bytes read so far are not
+ * lost but committed to the buffer (its `size`), as with `eof`.
  */
-export class ReadUntilOp extends Operation {
+export class ReadUntilOp extends ComposedOp {
   handler: Handler<[number]> | null;
   stream: ReadSomeStream | null;
   dynbuf: DynamicBuffer | null;
@@ -41,9 +47,13 @@ export class ReadUntilOp extends Operation {
     this.searchFrom = 0;
     this.err = null;
     this.bytes = 0;
-    this.onStep = makeStepHandler(this, (err: IoError | null, n: number): void => {
-      this.advance(err, n);
-    });
+    this.onStep = makeStepHandler(
+      this,
+      (err: IoError | null, n: number): void => {
+        this.advance(err, n);
+      },
+      () => this.innerSlot(),
+    );
   }
 
   init(
@@ -63,6 +73,7 @@ export class ReadUntilOp extends Operation {
     this.err = null;
     this.bytes = 0;
     this.allocator = allocator;
+    this.bindSlot(handler);
     return this;
   }
 
@@ -72,11 +83,13 @@ export class ReadUntilOp extends Operation {
    * initiating call; otherwise the first real read.
    */
   start(): void {
+    this.armSlot();
     if (this.#find() >= 0 || this.dynbuf!.size >= this.dynbuf!.maxSize) {
       this.stream!.asyncReadSome(NO_BYTES, this.onStep);
-      return;
+    } else {
+      this.#readMore();
     }
-    this.#readMore();
+    this.forwardEarly();
   }
 
   /** One intermediate read finished. */
@@ -90,6 +103,9 @@ export class ReadUntilOp extends Operation {
       this.#finish(err, 0);
     } else if (dynbuf.size >= dynbuf.maxSize) {
       this.#finish(new IoError('not_found', 'asyncReadUntil: the buffer is full and holds no delimiter'), 0);
+    } else if (this.cancelled !== 0) {
+      // Cancelled while the last step could not be withdrawn: stop before the next one.
+      this.#finish(OPERATION_ABORTED, 0);
     } else {
       this.#readMore();
     }
@@ -119,6 +135,7 @@ export class ReadUntilOp extends Operation {
   }
 
   override reset(): void {
+    this.leaveSlot();
     this.handler = null;
     this.stream = null;
     this.dynbuf = null;

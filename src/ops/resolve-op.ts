@@ -1,13 +1,15 @@
 import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
-import { Operation } from './operation.js';
+import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
 
 /**
  * A pending `asyncResolve`. Completion signature: `(err, endpoints)`, where
  * `E` is the endpoint type and `endpoints` is empty when `err` is set.
+ * Cancellable through a slot while pending (terminal, partial and total:
+ * the lookup's result is discarded when it arrives).
  */
-export class ResolveOp<E = unknown> extends Operation {
+export class ResolveOp<E = unknown> extends CancellableOp {
   handler: Handler<[E[]]> | null;
   err: IoError | null;
   endpoints: E[] | null;
@@ -25,7 +27,9 @@ export class ResolveOp<E = unknown> extends Operation {
     this.sequence = 0;
   }
 
-  init(handler: Handler<[E[]]>, port: number, allocator: Allocator): this {
+  init(handler: Handler<[E[]]>, port: number, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
+    this.owner = owner;
+    this.slot = null;
     this.handler = handler;
     this.err = null;
     this.endpoints = null;
@@ -37,12 +41,14 @@ export class ResolveOp<E = unknown> extends Operation {
 
   /** Records the result; the owner then queues the op on its context. */
   finish(err: IoError | null, endpoints: E[] | null): this {
+    this.detach();
     this.err = err;
     this.endpoints = endpoints;
     return this;
   }
 
   override reset(): void {
+    this.detach();
     this.handler = null;
     this.err = null;
     this.endpoints = null;

@@ -1,8 +1,9 @@
 import type { IoError } from '../errors/io-error.js';
 import type { Allocator } from '../allocation/allocator.js';
+import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { makeStepHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
-import { Operation } from './operation.js';
+import { ComposedOp } from './composed-op.js';
 
 /** @internal What `asyncWrite` needs of a stream. */
 export interface WriteSomeStream {
@@ -14,8 +15,10 @@ export interface WriteSomeStream {
  * written or an error occurs. Completion signature: `(err, n)` with `n` the
  * bytes written. The op lives in the final handler's allocator; each
  * intermediate write is allocated there too, one at a time.
+ * Cancellable through the final handler's slot: terminal and partial (see
+ * `ComposedOp`), completing with `(operation_aborted, bytes written so far)`.
  */
-export class WriteOp extends Operation {
+export class WriteOp extends ComposedOp {
   handler: Handler<[number]> | null;
   stream: WriteSomeStream | null;
   buffers: Uint8Array | readonly Uint8Array[] | null;
@@ -33,9 +36,13 @@ export class WriteOp extends Operation {
     this.total = 0;
     this.written = 0;
     this.err = null;
-    this.onStep = makeStepHandler(this, (err: IoError | null, n: number): void => {
-      this.advance(err, n);
-    });
+    this.onStep = makeStepHandler(
+      this,
+      (err: IoError | null, n: number): void => {
+        this.advance(err, n);
+      },
+      () => this.innerSlot(),
+    );
   }
 
   init(handler: Handler<[number]>, stream: WriteSomeStream, buffers: Uint8Array | readonly Uint8Array[], total: number, allocator: Allocator): this {
@@ -46,12 +53,15 @@ export class WriteOp extends Operation {
     this.written = 0;
     this.err = null;
     this.allocator = allocator;
+    this.bindSlot(handler);
     return this;
   }
 
   /** Issues the first write: all the buffers at once (a gathered write for an array). */
   start(): void {
+    this.armSlot();
     this.stream!.asyncWriteSome(this.buffers!, this.onStep);
+    this.forwardEarly();
   }
 
   /** One intermediate write finished. */
@@ -59,6 +69,12 @@ export class WriteOp extends Operation {
     this.written += n;
     if (err !== null || this.written >= this.total || n === 0) {
       this.err = err;
+      this.complete();
+      return;
+    }
+    if (this.cancelled !== 0) {
+      // Cancelled while the last step could not be withdrawn: stop before the next one.
+      this.err = OPERATION_ABORTED;
       this.complete();
       return;
     }
@@ -74,6 +90,7 @@ export class WriteOp extends Operation {
   }
 
   override reset(): void {
+    this.leaveSlot();
     this.handler = null;
     this.stream = null;
     this.buffers = null;

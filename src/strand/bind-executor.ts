@@ -15,10 +15,11 @@ import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor
  * closure holding the arguments (the price of forwarding any signature);
  * the operation's own memory is freed before, as always.
  *
+ * @typeParam F - the handler's type, which the result keeps
  * @example
  * ```ts
  * const strand = new Strand(ctx);
- * timer.asyncWait(bindExecutor(strand, (err) => {
+ * timer.asyncWait(bindExecutor(strand, (err: IoError | null) => {
  *   strand.runningInThisThread(); // true
  * }));
  * ```
@@ -40,7 +41,17 @@ export function bindExecutor<F extends (...args: never[]) => void>(ex: Execution
   return bound as unknown as F;
 }
 
-/** The executor `handler` is bound to (`bindExecutor`), else `fallback`. */
+/**
+ * The executor `handler` is bound to (`bindExecutor`), else `fallback`.
+ *
+ * @example
+ * ```ts
+ * const strand = new Strand(ctx);
+ * const h = bindExecutor(strand, () => undefined);
+ * getAssociatedExecutor(h, ctx.getExecutor()) === strand;                 // true
+ * getAssociatedExecutor(() => undefined, ctx.getExecutor()) === ctx.getExecutor(); // true
+ * ```
+ */
 export function getAssociatedExecutor(handler: unknown, fallback: Executor): Executor;
 export function getAssociatedExecutor(handler: unknown, fallback?: Executor): Executor | undefined;
 export function getAssociatedExecutor(handler: unknown, fallback?: Executor): Executor | undefined {

@@ -3,6 +3,15 @@ import type { IoError } from '../errors/io-error.js';
 /**
  * An error-first completion handler: `(err, ...results)`. `err` is `null` on
  * success. This is the zero-allocation path.
+ *
+ * @example
+ * ```ts
+ * const onRead: Handler<[number]> = (err, n) => {
+ *   if (err) return console.error(err.code);
+ *   console.log(`${n} bytes`);
+ * };
+ * socket.asyncReadSome(buf, onRead);
+ * ```
  */
 export type Handler<R extends unknown[] = []> = (err: IoError | null, ...results: R) => void;
 
@@ -19,6 +28,7 @@ export type Initiation<R extends unknown[], A, B, C> = (handler: Handler<R>, a: 
  * function returns. `kind` selects the return type.
  */
 export interface TokenAdapter {
+  /** Which return type `CompletionResult` gives the operation. */
   readonly kind: 'promise' | 'tuple' | 'detached' | 'wrapped';
   /** Starts the operation through `initiation` and returns what the async function returns. */
   launch<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, a: A, b: B, c: C): unknown;
@@ -45,7 +55,19 @@ export interface WrappedToken<Inner> extends TokenAdapter {
   readonly inner: Inner;
 }
 
-/** Anything an asynchronous operation with results `R` accepts as its last argument. */
+/**
+ * Anything an asynchronous operation with results `R` accepts as its last
+ * argument: a `Handler<R>`, `usePromise`, `asTuple(usePromise)`, `detached`,
+ * or a wrapping token such as `withAbortSignal(signal, usePromise)`.
+ *
+ * @example
+ * ```ts
+ * timer.asyncWait((err) => { … });                  // void
+ * await timer.asyncWait(usePromise);                 // Promise<void>
+ * const [err] = await timer.asyncWait(asTuple(usePromise));
+ * timer.asyncWait(detached);                         // void
+ * ```
+ */
 export type CompletionToken<R extends unknown[] = []> = Handler<R> | TokenAdapter;
 
 /** What a promise resolves with for results `R`: nothing, the one result, or all of them as a tuple. */

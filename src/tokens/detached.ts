@@ -7,6 +7,11 @@ function ignoreCompletion(): void {
 /**
  * The fire-and-forget token: the operation runs, its result (and any error)
  * is ignored, and the initiating function returns nothing.
+ *
+ * @example
+ * ```ts
+ * asyncWrite(socket, Buffer.from('bye\n'), detached); // nobody waits for it
+ * ```
  */
 export const detached: Detached = Object.freeze({
   kind: 'detached' as const,

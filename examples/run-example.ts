@@ -1,0 +1,40 @@
+/**
+ * Runs any example by name: `npm run example -- <name> [args…]`.
+ * Without a name, lists the examples and what each one shows.
+ *
+ * The example runs in this process (it is imported after its name is taken
+ * off the command line), so its arguments, output, signals and exit code
+ * are exactly those of running `node dist/examples/<name>.js [args…]`.
+ *
+ * Run it:   npm run example                      (the list)
+ *           npm run example -- chat-server --port 5556
+ */
+
+/** Every runnable example, with the one line `npm run example` prints for it. */
+const EXAMPLES: Readonly<Record<string, string>> = {
+  'echo-server': "callbacks + a HandlerAllocator per session (the classic allocation example); --port 5555",
+  'echo-server-await': 'the echo server with async/await and usePromise; --port 5555',
+  'echo-client': 'sends stdin lines (or --count N messages) to an echo server and times each round trip',
+  'chat-server': 'rooms, broadcast, a bounded write queue per client, SignalSet shutdown; --port 5556',
+  'http-server': 'HTTP/1.1 with keep-alive, idle timeout, 400/413 handling; --port 8080',
+  timeouts: 'deadlines on operations with cancellation slots and AbortSignal',
+  'allocator-walkthrough': 'one echo workload on NewAllocator, RecyclingAllocator and HandlerAllocator, with their statistics',
+};
+
+function list(): string {
+  const width = Math.max(...Object.keys(EXAMPLES).map((n) => n.length));
+  const lines = Object.entries(EXAMPLES).map(([name, what]) => `  ${name.padEnd(width)}  ${what}`);
+  return `usage: npm run example -- <name> [args…]\n\nexamples:\n${lines.join('\n')}`;
+}
+
+const name = process.argv[2];
+if (name === undefined || name === '--help' || name === '-h') {
+  console.log(list());
+} else if (!Object.hasOwn(EXAMPLES, name)) {
+  console.error(`unknown example: ${name}\n\n${list()}`);
+  process.exitCode = 1;
+} else {
+  // The example reads process.argv.slice(2): make that its own arguments.
+  process.argv.splice(2, 1);
+  await import(new URL(`./${name}.js`, import.meta.url).href);
+}

@@ -1,0 +1,82 @@
+import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { CancellationSignal } from '../cancellation/cancellation-signal.js';
+import type { CancellationHandler, CancellationSlot } from '../cancellation/cancellation-slot.js';
+import { CancellationType } from '../cancellation/cancellation-type.js';
+import { Operation } from './operation.js';
+
+/**
+ * The cancellation types a composed operation honours: terminal and partial.
+ * Total cannot be honoured once an intermediate step has had an effect (bytes
+ * read from or written to the stream), so, as in asio, it is filtered out.
+ */
+export const COMPOSED_CANCELLATION = CancellationType.terminal | CancellationType.partial;
+
+/**
+ * @internal The base of the composed operations (`asyncRead`, `asyncWrite`,
+ * `asyncReadUntil`) and how they take part in per-operation cancellation,
+ * as asio's composed operations do:
+ *
+ * - The op itself is the handler it installs in the final handler's slot
+ *   (`bindSlot` at init, `armSlot` just before the first step starts), so
+ *   no allocation per operation. A request that arrives before the first
+ *   step is pending (an already-aborted `AbortSignal`, or an emit from
+ *   inside the stream's initiation) is forwarded to it by `forwardEarly`
+ *   once it is.
+ * - A request of a type it honours (terminal or partial) is remembered in
+ *   `cancelled` and forwarded, filtered, to the intermediate operation in
+ *   progress through a signal the op object owns (made once per op object,
+ *   reused across operations). The intermediate handler carries that
+ *   signal's slot only while the final handler has a slot of its own.
+ * - The intermediate operation either aborts (and the composed op completes
+ *   with `operation_aborted` and the bytes so far) or completes anyway
+ *   (then the composed op stops with `operation_aborted` before the next
+ *   step, unless that step finished the whole operation).
+ * - `total` alone is ignored.
+ */
+export abstract class ComposedOp extends Operation implements CancellationHandler {
+  /** The final handler's slot while the op is pending, else `null`. */
+  slot: CancellationSlot | null = null;
+  /** The cancellation types requested so far (within `COMPOSED_CANCELLATION`). */
+  cancelled: CancellationType = CancellationType.none;
+  /** Forwards a request to the intermediate operation in progress. */
+  readonly #inner = new CancellationSignal();
+
+  /** Records the slot of the final handler (called by `init`). */
+  bindSlot(handler: unknown): void {
+    this.slot = getAssociatedCancellationSlot(handler);
+    this.cancelled = CancellationType.none;
+  }
+
+  /** Installs the op in its slot, just before its first step starts. */
+  armSlot(): void {
+    const slot = this.slot;
+    if (slot !== null && this.allocator !== null) slot.assign(this);
+  }
+
+  /** Once the first step is pending: forwards to it a request that arrived before it was. */
+  forwardEarly(): void {
+    if (this.cancelled !== CancellationType.none) this.#inner.emit(this.cancelled);
+  }
+
+  /** The slot the intermediate operations install themselves in, or `undefined` when the op has none. */
+  innerSlot(): CancellationSlot | undefined {
+    return this.slot !== null ? this.#inner.slot() : undefined;
+  }
+
+  onCancellation(type: CancellationType): void {
+    const honoured = type & COMPOSED_CANCELLATION;
+    if (honoured === 0 || this.allocator === null) return;
+    this.cancelled |= honoured;
+    this.#inner.emit(honoured);
+  }
+
+  /** Leaves the slot (when the op completes or is destroyed). */
+  leaveSlot(): void {
+    const slot = this.slot;
+    if (slot !== null) {
+      this.slot = null;
+      slot.clearIf(this);
+    }
+    this.cancelled = CancellationType.none;
+  }
+}

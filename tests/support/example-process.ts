@@ -1,0 +1,158 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+/** Where `npm run build` puts the compiled examples (npm test builds before jest). */
+export const examplesDir = path.join(__dirname, '..', '..', 'dist', 'examples');
+
+/** A running example, as a user would have it: a child process, its output, its exit. */
+export interface RunningExample {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** The port the example printed in its `listening on host:port` line. */
+  readonly port: number;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** Sends `signal` (default SIGTERM) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function spawnExample(script: string, args: readonly string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [path.join(examplesDir, script), ...args]);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      resolve(code);
+    });
+  });
+  return { child, output: () => out, exited };
+}
+
+/** Starts `node dist/examples/<script> args…` and waits for its `listening on host:port` line. */
+export function startExample(script: string, args: readonly string[], timeoutMs = 10_000): Promise<RunningExample> {
+  const { child, output, exited } = spawnExample(script, args);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} printed no listening line within ${timeoutMs} ms: ${output()}`));
+    }, timeoutMs);
+    const check = (): void => {
+      const m = /listening on \S+:(\d+)/.exec(output());
+      if (m === null) return;
+      clearTimeout(timer);
+      child.stdout.off('data', check);
+      resolve({
+        child,
+        port: Number(m[1]),
+        output,
+        exited,
+        stop: (signal: NodeJS.Signals = 'SIGTERM') => {
+          child.kill(signal);
+          return exited;
+        },
+      });
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited (${String(code)}) before listening: ${output()}`));
+    });
+  });
+}
+
+/** Runs `node dist/examples/<script> args…` to completion, feeding it `input` on stdin. */
+export async function runExample(script: string, args: readonly string[], input = ''): Promise<{ code: number | null; output: string }> {
+  const { child, output, exited } = spawnExample(script, args);
+  child.stdin.end(input);
+  const code = await exited;
+  return { code, output: output() };
+}
+
+/** A line-oriented client on node:net: `next()` resolves the next line received (without `\n`). */
+export class LineClient {
+  readonly socket: net.Socket;
+  readonly lines: string[] = [];
+  #partial = '';
+  #read = 0;
+  #waiters: (() => void)[] = [];
+  ended = false;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      const parts = (this.#partial + chunk).split('\n');
+      this.#partial = parts.pop() ?? '';
+      this.lines.push(...parts);
+      this.#wake();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.#wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static connect(port: number): Promise<LineClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        resolve(new LineClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  send(line: string): void {
+    this.socket.write(`${line}\n`);
+  }
+
+  /** The next unread line; rejects if the connection closes first or after `timeoutMs`. */
+  async next(timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#read >= this.lines.length) {
+      if (this.ended) throw new Error(`connection closed; lines so far: ${JSON.stringify(this.lines)}`);
+      if (Date.now() >= deadline) throw new Error(`no line within ${timeoutMs} ms; lines so far: ${JSON.stringify(this.lines)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.lines[this.#read++]!;
+  }
+
+  /** Reads lines until one matches `pattern`; returns it. */
+  async until(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = await this.next(Math.max(1, deadline - Date.now()));
+      if (pattern.test(line)) return line;
+    }
+  }
+
+  /** Resolves once the server has closed the connection. */
+  async closed(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended) {
+      if (Date.now() >= deadline) throw new Error(`still open after ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadline - Date.now());
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}
