@@ -1,11 +1,14 @@
 import { constants } from 'node:os';
+import type { CancellationType } from '../cancellation/cancellation-type.js';
 import { getAssociatedAllocator } from '../allocation/associate.js';
 import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { IoError } from '../errors/io-error.js';
 import { IoContext, type IoService } from '../io-context/io-context.js';
 import { OpQueue } from '../ops/op-queue.js';
-import { SignalWaitOp, type SignalWaitOpOwner } from '../ops/signal-wait-op.js';
+import type { CancellableOpOwner } from '../ops/cancellable-op.js';
+import type { Operation } from '../ops/operation.js';
+import { SignalWaitOp } from '../ops/signal-wait-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 
@@ -43,7 +46,7 @@ function checkSignalName(name: unknown, caller: string): asserts name is NodeJS.
  * });
  * ```
  */
-export class SignalSet implements SignalWaitOpOwner {
+export class SignalSet implements CancellableOpOwner {
   readonly #ctx: IoContext;
   readonly #names = new Set<NodeJS.Signals>();
   readonly #waits = new OpQueue();
@@ -130,12 +133,13 @@ export class SignalSet implements SignalWaitOpOwner {
     this.#ctx.removeService(this.#service);
   }
 
-  /** @internal Cancellation-slot path: aborts `op` if it is still pending here. */
-  abortWait(op: SignalWaitOp): void {
-    if (!this.#waits.remove(op)) return;
+  /** @internal Cancellation-slot path: aborts `op` if it is still pending here (any cancellation type). */
+  abortOperation(op: Operation, _type: CancellationType): boolean {
+    if (!(op instanceof SignalWaitOp) || !this.#waits.remove(op)) return false;
     op.detach();
     op.err = OPERATION_ABORTED;
     this.#ctx.enqueue(op);
+    return true;
   }
 
   static readonly #initiateWait = (handler: Handler<[string]>, set: SignalSet): void => {

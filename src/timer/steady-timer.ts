@@ -1,8 +1,11 @@
 import { getAssociatedAllocator } from '../allocation/associate.js';
+import type { CancellationType } from '../cancellation/cancellation-type.js';
 import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
 import { IoContext } from '../io-context/io-context.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
+import type { CancellableOpOwner } from '../ops/cancellable-op.js';
 import type { OpQueue } from '../ops/op-queue.js';
+import type { Operation } from '../ops/operation.js';
 import { WaitOp } from '../ops/wait-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
@@ -40,7 +43,7 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
  * });
  * ```
  */
-export class SteadyTimer {
+export class SteadyTimer implements CancellableOpOwner {
   readonly #ctx: IoContext;
   readonly #queue: TimerQueue;
   #expiry: number;
@@ -136,12 +139,21 @@ export class SteadyTimer {
   cancelOne(): number {
     const op = this.#head;
     if (op === null) return 0;
-    this.abortWait(op);
+    this.#abortWait(op);
     return 1;
   }
 
-  /** @internal Aborts `op` if it is still a pending wait of this timer (cancellation slot path). */
-  abortWait(op: WaitOp): void {
+  /**
+   * @internal Cancellation-slot path: aborts `op` if it is still a pending
+   * wait of this timer. A wait honours every cancellation type.
+   */
+  abortOperation(op: Operation, _type: CancellationType): boolean {
+    if (!(op instanceof WaitOp) || op.owner !== this) return false;
+    this.#abortWait(op);
+    return true;
+  }
+
+  #abortWait(op: WaitOp): void {
     if (op.owner !== this) return;
     let prev: WaitOp | null = null;
     let cur = this.#head;
