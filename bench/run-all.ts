@@ -11,7 +11,8 @@
  * BENCH_SCENARIOS (see bench/echo.ts); `BENCH_SECONDS=1 BENCH_REPS=1 npm run
  * bench -- echo` is a quick run.
  *
- * Run with `node --expose-gc` (the npm script does).
+ * Run with `node --expose-gc` (the npm script does). At the end it redraws
+ * the README's chart, docs/bench-chart.svg (see bench/write-chart.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { echoMarkdown, runEchoBenchmark, type EchoResult } from './echo.js';
 import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
+import { writeBenchChart } from './write-chart.js';
 
 const PARTS = ['post', 'timers', 'echo'] as const;
 type Part = (typeof PARTS)[number];
@@ -158,6 +160,8 @@ async function main(): Promise<void> {
   writeFileSync(path.join(root, 'bench', 'results.md'), `${file.join('\n')}\n`);
   writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
   process.stderr.write('wrote bench/results.md and bench/results.json\n');
+  writeBenchChart(root);
+  process.stderr.write('wrote docs/bench-chart.svg\n');
 }
 
 main().catch((e: unknown) => {

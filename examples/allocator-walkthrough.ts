@@ -25,6 +25,7 @@ import {
   HandlerAllocator,
   IoContext,
   NewAllocator,
+  OPERATION_KINDS,
   RecyclingAllocator,
   TcpAcceptor,
   TcpSocket,
@@ -124,7 +125,7 @@ interface Row {
 }
 
 /** Runs the workload on a context whose allocator is `contextAllocator`; returns its rows of the table. */
-async function run(name: string, contextAllocator: InstrumentedAllocator, sessionMemory: SessionMemory, options: Options): Promise<{ rows: Row[]; ms: number }> {
+async function run(name: string, contextAllocator: InstrumentedAllocator, sessionMemory: SessionMemory, options: Options): Promise<{ rows: Row[]; ms: number; byContext: AllocatorStats }> {
   const ctx = new IoContext({ allocator: contextAllocator });
   const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 });
   const perSession: InstrumentedAllocator[] = [];
@@ -163,7 +164,7 @@ async function run(name: string, contextAllocator: InstrumentedAllocator, sessio
   } else {
     rows.push({ allocator: name, usedFor: 'every operation', stats: contextAllocator.stats() });
   }
-  return { rows, ms };
+  return { rows, ms, byContext: ctx.allocationStats() };
 }
 
 function sum(all: AllocatorStats[]): AllocatorStats {
@@ -175,7 +176,23 @@ function sum(all: AllocatorStats[]): AllocatorStats {
     total.fallbacks += s.fallbacks;
     total.live += s.live;
   }
-  return total;
+  return { ...total, byKind: {} };
+}
+
+/** One row per operation kind, one column per run: `hits / fallbacks`. */
+function kindTable(byRun: readonly AllocatorStats[]): string {
+  const names = ['NewAllocator', 'RecyclingAllocator', 'HandlerAllocator'];
+  const header = ['kind', ...names];
+  const cells = OPERATION_KINDS.filter((kind) => byRun.some((s) => s.byKind[kind] !== undefined)).map((kind) => [
+    kind,
+    ...byRun.map((s) => {
+      const c = s.byKind[kind];
+      return c === undefined ? '-' : `${String(c.hits)} / ${String(c.fallbacks)}`;
+    }),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  return [line(header), ...cells.map(line)].join('\n');
 }
 
 function table(rows: Row[]): string {
@@ -197,6 +214,9 @@ async function main(): Promise<void> {
     await run('HandlerAllocator', new RecyclingAllocator(), () => new HandlerAllocator(), options),
   ];
   console.log(table(runs.flatMap((r) => r.rows)));
+  console.log('');
+  console.log('By operation kind, as each context counted them (ctx.allocationStats()): recycled / constructed new');
+  console.log(kindTable(runs.map((r) => r.byContext)));
   console.log('');
   for (const [i, name] of ['NewAllocator', 'RecyclingAllocator', 'HandlerAllocator'].entries()) {
     const { rows, ms } = runs[i]!;

@@ -8,7 +8,8 @@
  * objects, because each is freed before the handler that starts the next one
  * runs. A `SignalSet` waits for SIGINT/SIGTERM; then the server closes the
  * acceptor and the sessions, lets `run()` return, and prints the allocation
- * statistics.
+ * statistics: the context's, by operation kind (`ctx.allocationStats()`),
+ * and the sessions' handler allocators. SIGUSR2 prints them while it runs.
  *
  * With `--idle-timeout ms`, a connection that is silent that long is closed.
  * Each session then has a `SteadyTimer` and a `CancellationSignal`: every
@@ -22,6 +23,9 @@
  * Run it:   npm start                       (127.0.0.1:5555)
  *           npm start -- --port 7000 --host 0.0.0.0 --buffer-size 4096 --idle-timeout 30000
  * Try it:   printf 'hello\n' | nc -q1 127.0.0.1 5555
+ *           kill -USR2 <pid>                (prints the allocation statistics)
+ * Trace it: PROACTOR_HANDLER_TRACKING=1 npm start 2> trace.txt
+ *           npx proactor-handlerviz < trace.txt > graph.dot
  */
 import {
   CancellationSignal,
@@ -32,6 +36,7 @@ import {
   SteadyTimer,
   TcpAcceptor,
   bindCancellationSlot,
+  formatAllocationStats,
   makeCustomAllocHandler,
   type IoError,
   type TcpSocket,
@@ -218,13 +223,19 @@ function main(): void {
   acceptor.asyncAccept(onAccept);
 
   // A pending signal wait is work, so run() keeps going until a signal arrives and everything has stopped.
-  const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM');
-  signals.asyncWait((err: IoError | null): void => {
+  const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM', 'SIGUSR2');
+  const onSignal = (err: IoError | null, signal: string): void => {
     if (err !== null) return;
+    if (signal === 'SIGUSR2') {
+      console.log(`allocation statistics (${sessions.size} sessions open):\n${formatAllocationStats(ctx.allocationStats())}`);
+      signals.asyncWait(onSignal);
+      return;
+    }
     signals.clear(); // a second Ctrl-C gets Node's default action again
     acceptor.close();
     for (const session of [...sessions]) session.stop();
-  });
+  };
+  signals.asyncWait(onSignal);
 
   const { address, port } = acceptor.localEndpoint();
   console.log(`echo server listening on ${address}:${port}`);
@@ -234,6 +245,7 @@ function main(): void {
         `stopped after ${handlers} handlers; sessions ${totals.sessions}; ` +
           `handler allocator hits ${totals.hits}, fallbacks ${totals.fallbacks}, live ${totals.live}`,
       );
+      console.log(`allocation statistics:\n${formatAllocationStats(ctx.allocationStats())}`);
       process.exitCode = 0;
     },
     (error: unknown) => {

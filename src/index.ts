@@ -8,3 +8,4 @@ export * from './timer/index.js';
 export * from './strand/index.js';
 export * from './cancellation/index.js';
 export * from './signal/index.js';
+export * from './diagnostics/index.js';

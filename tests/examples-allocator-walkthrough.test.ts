@@ -48,6 +48,22 @@ describe('example allocator-walkthrough', () => {
     for (const r of [plain, recycling, perSession, accepts]) expect(r.live).toBe(0);
     expect(output).toMatch(/NewAllocator\s+7\.\d{3} op objects constructed per round trip/);
     expect(output).toContain('What the numbers mean:');
+
+    // The by-kind table from each context's allocationStats(): `recycled / new` per allocator.
+    const kinds = new Map(
+      [...output.matchAll(/^(connect|accept|readSome|writeSome|read|write)\s+(\d+) \/ (\d+)\s+(\d+) \/ (\d+)\s+(\d+) \/ (\d+)$/gm)].map((m) => [
+        m[1]!,
+        m.slice(2).map(Number),
+      ]),
+    );
+    expect([...kinds.keys()].sort()).toEqual(['accept', 'connect', 'read', 'readSome', 'write', 'writeSome']);
+    for (const [, [newHits, newFresh, recHits, recFresh, handlerHits, handlerFresh]] of kinds) {
+      expect(newHits).toBe(0); // NewAllocator never recycles
+      expect(recHits! + recFresh!).toBe(newFresh); // the same workload: the same number of ops of each kind
+      expect(handlerHits! + handlerFresh!).toBe(newFresh);
+    }
+    expect(kinds.get('connect')).toEqual([0, sessions, 0, sessions, 0, sessions]);
+    expect(kinds.get('read')![0]! + kinds.get('read')![1]!).toBe(sessions * roundTrips);
   });
 
   test('rejects a bad argument with exit code 1', async () => {

@@ -29,3 +29,37 @@ describe.each(['echo-server.js', 'echo-server-await.js'])('example %s', (script)
     expect(server.output()).toMatch(/stopped after \d+ handlers/);
   });
 });
+
+describe('example echo-server.js allocation statistics', () => {
+  test('SIGUSR2 prints the context statistics by operation kind while it runs; exit prints them with nothing live', async () => {
+    const server = await startExample('echo-server.js', ['--port', '0']);
+    const message = Buffer.alloc(5_000, 'x');
+    expect((await echo(server.port, message)).equals(message)).toBe(true);
+    server.child.kill('SIGUSR2');
+    await waitFor(() => /allocation statistics \(\d+ sessions open\)/.test(server.output()));
+    await waitFor(() => /^total\s/m.test(server.output()));
+    expect(await server.stop('SIGTERM')).toBe(0);
+    const [running, atExit] = server.output().split(/stopped after \d+ handlers/);
+    // While running: the accept waiting for the next client is live.
+    expect(row(running!, 'accept')).toMatchObject({ live: 1 });
+    expect(row(running!, 'readSome').allocated).toBeGreaterThanOrEqual(2);
+    // At exit: every operation freed; one op object per kind and session at most (the HandlerAllocator's slot).
+    const total = row(atExit!, 'total');
+    expect(total.live).toBe(0);
+    expect(total.allocated).toBe(total.recycled + total.fresh);
+    expect(row(atExit!, 'readSome').recycled).toBeGreaterThan(0);
+    expect(row(atExit!, 'signalWait').allocated).toBe(2); // the SIGUSR2 wait, then the SIGTERM one
+  });
+});
+
+/** Resolves once `predicate` holds, polling every 20 ms (the test's timeout bounds it). */
+async function waitFor(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** One row of a printed `formatAllocationStats` table. */
+function row(text: string, kind: string): { allocated: number; recycled: number; fresh: number; live: number } {
+  const m = new RegExp(`^${kind}\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)$`, 'm').exec(text);
+  if (m === null) throw new Error(`no ${kind} row in:\n${text}`);
+  return { allocated: Number(m[1]), recycled: Number(m[2]), fresh: Number(m[3]), live: Number(m[4]) };
+}

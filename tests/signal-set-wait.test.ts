@@ -84,6 +84,30 @@ describe('SignalSet', () => {
     signals.close();
   });
 
+  test('a handler that waits again gets the next signal, not the one it was handed (once per delivery)', async () => {
+    const tracking = new TrackingAllocator();
+    const ctx = new IoContext({ allocator: tracking });
+    const signals = new SignalSet(ctx, 'SIGUSR2', 'SIGUSR1');
+    const got: string[] = [];
+    const onSignal = (err: IoError | null, name: string): void => {
+      if (err !== null) return;
+      got.push(name);
+      if (name === 'SIGUSR1') signals.close();
+      else signals.asyncWait(onSignal);
+    };
+    signals.asyncWait(onSignal);
+    const done = ctx.run();
+    await delivered();
+    raise('SIGUSR2');
+    await delivered();
+    raise('SIGUSR2');
+    await delivered();
+    raise('SIGUSR1');
+    await done;
+    expect(got).toEqual(['SIGUSR2', 'SIGUSR2', 'SIGUSR1']);
+    expect(tracking.live).toBe(0);
+  });
+
   test('cancel aborts pending waits with operation_aborted and returns how many', () => {
     const tracking = new TrackingAllocator();
     const ctx = new IoContext({ allocator: tracking });

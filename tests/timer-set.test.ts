@@ -96,6 +96,61 @@ describe.each([
   });
 });
 
+describe('TimerSet.popDue', () => {
+  test.each(patterns)('takes every slot not after the limit, in order, and leaves the rest in order: %s', (_pattern, expiries) => {
+    const set = new TimerSet<Slot>();
+    const input = slots(expiries);
+    for (const s of input) set.push(s, s.expiry, s.seq, s.token);
+    const sorted = [...input].sort(byKey);
+    const limit = sorted[sorted.length >> 1]!.expiry;
+    const taken: Slot[] = [];
+    set.popDue(limit, (item, token) => {
+      expect(token).toBe(item.token);
+      taken.push(item);
+    });
+    expect(taken).toEqual(sorted.filter((s) => s.expiry <= limit));
+    expect(set.length).toBe(input.length - taken.length);
+    expect(drain(set)).toEqual(sorted.filter((s) => s.expiry > limit));
+  });
+
+  test('matches pop one by one with pushes in between, runs and heap alike', () => {
+    const set = new TimerSet<Slot>();
+    const random = lcg(5);
+    const reference: Slot[] = [];
+    let seq = 0;
+    for (let round = 0; round < 300; round++) {
+      // Streams of a few delays plus stragglers, so runs fill, empty and overflow into the heap.
+      for (let i = 0; i < 25; i++) {
+        const expiry = random() < 0.8 ? round + 10 * (i % 5) : round + Math.floor(random() * 60);
+        const s = { expiry, seq: ++seq, token: seq };
+        set.push(s, s.expiry, s.seq, s.token);
+        reference.push(s);
+      }
+      reference.sort(byKey);
+      const limit = round + 5;
+      const expected: Slot[] = [];
+      while (reference.length > 0 && reference[0]!.expiry <= limit) expected.push(reference.shift()!);
+      const taken: Slot[] = [];
+      set.popDue(limit, (item) => taken.push(item));
+      expect(taken).toEqual(expected);
+      expect(set.length).toBe(reference.length);
+      expect(set.topExpiry()).toBe(reference[0]?.expiry ?? Infinity);
+    }
+    expect(drain(set)).toEqual(reference);
+  });
+
+  test('an empty set or a limit before the top takes nothing', () => {
+    const set = new TimerSet<Slot>();
+    const visit = jest.fn();
+    set.popDue(100, visit);
+    const input = slots([50, 60, 70]);
+    for (const s of input) set.push(s, s.expiry, s.seq, s.token);
+    set.popDue(49, visit);
+    expect(visit).not.toHaveBeenCalled();
+    expect(set.length).toBe(3);
+  });
+});
+
 test('a TimerSet keeps at most MAX_TIMER_RUNS runs and overflows into its heap in order', () => {
   const set = new TimerSet<Slot>();
   // Each stream of expiries is increasing; twice as many streams as runs.

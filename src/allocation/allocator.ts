@@ -1,4 +1,5 @@
 import type { Operation, OpClass } from '../ops/operation.js';
+import type { OperationKind } from '../ops/operation-kind.js';
 
 /**
  * The allocator protocol. Allocators hand out operation objects, not bytes:
@@ -34,18 +35,44 @@ export interface Allocator {
   deallocate(op: Operation): void;
 }
 
-/** Counters every allocator in this package keeps. */
-export interface AllocatorStats {
-  /** `allocate` calls. */
+/**
+ * What was allocated through an allocator or a context, in all or for one
+ * operation kind: operations allocated, recycled (`hits`), constructed anew
+ * (`fallbacks`), given back, and live.
+ *
+ * @example
+ * ```ts
+ * const { allocations, hits, fallbacks, live } = ctx.allocationStats();
+ * console.log(`${hits} of ${allocations} operations reused memory; ${live} live`);
+ * ```
+ */
+export interface AllocationCounts {
+  /** `allocate` calls: `hits + fallbacks`. */
   readonly allocations: number;
   /** `deallocate` calls. */
   readonly deallocations: number;
-  /** Allocations served from memory the allocator already held. */
+  /** Allocations served from memory the allocator already held: recycled ops. */
   readonly hits: number;
-  /** Allocations that had to construct a new op object. */
+  /** Allocations that fell back to constructing a new op object (`new`). */
   readonly fallbacks: number;
   /** Ops handed out and not yet given back. */
   readonly live: number;
+}
+
+/**
+ * The counters every allocator in this package keeps, and `IoContext`'s
+ * `allocationStats()`: the totals, and the same counts by operation kind
+ * (kinds never allocated are absent from `byKind`).
+ *
+ * @example
+ * ```ts
+ * const stats = memory.stats();
+ * for (const [kind, c] of Object.entries(stats.byKind)) console.log(kind, c.hits, c.fallbacks, c.live);
+ * ```
+ */
+export interface AllocatorStats extends AllocationCounts {
+  /** The counts of each operation kind allocated at least once. */
+  readonly byKind: Readonly<Partial<Record<OperationKind, AllocationCounts>>>;
 }
 
 /**

@@ -13,9 +13,30 @@ import { defaultAllocator } from './new-allocator.js';
  * ```
  */
 export const associatedAllocator: unique symbol = Symbol.for('proactor.associatedAllocator');
-/** The property under which a handler carries the executor it must run on. */
+/**
+ * The property under which a handler carries the executor it must run on.
+ * `bindExecutor` sets it.
+ *
+ * @example
+ * ```ts
+ * const strand = new Strand(ctx);
+ * const h = bindExecutor(strand, () => undefined);
+ * (h as { [associatedExecutor]?: Executor })[associatedExecutor] === strand; // true; prefer getAssociatedExecutor(h)
+ * ```
+ */
 export const associatedExecutor: unique symbol = Symbol.for('proactor.associatedExecutor');
-/** The property under which a handler carries its cancellation slot. */
+/**
+ * The property under which a handler carries its cancellation slot.
+ * `bindCancellationSlot` sets it; an object handler can also declare it itself.
+ *
+ * @example
+ * ```ts
+ * const cancel = new CancellationSignal();
+ * const onWait = Object.assign((err: IoError | null) => { … }, { [associatedCancellationSlot]: cancel.slot() });
+ * timer.asyncWait(onWait);
+ * cancel.emit(CancellationType.terminal); // onWait gets operation_aborted
+ * ```
+ */
 export const associatedCancellationSlot: unique symbol = Symbol.for('proactor.associatedCancellationSlot');
 
 /** The association keys a handler can carry. */
@@ -82,7 +103,7 @@ export function getAssociatedAllocator(handler: unknown, fallback: Allocator = d
  * under `key`. Associations already on `handler` are carried over.
  * @internal
  */
-export function associate<F extends (...args: never[]) => unknown>(handler: F, key: AssociationKey, value: unknown): F {
+export function associate<F>(handler: F & CallableFunction, key: AssociationKey, value: unknown): F {
   if (typeof handler !== 'function') {
     throw new TypeError(`a handler must be a function, got ${typeof handler}`);
   }
@@ -105,7 +126,9 @@ export function associate<F extends (...args: never[]) => unknown>(handler: F, k
  * `allocator`. Other associations `handler` carries (executor, cancellation
  * slot) are kept.
  *
- * @typeParam F - the handler's type, which the result keeps
+ * @typeParam F - the handler's type, which the result keeps. Inferred from
+ * the operation the result is passed to, so an unannotated `(err, n) => …`
+ * gets that operation's completion signature, also through nested helpers.
  * @example
  * ```ts
  * const memory = new HandlerAllocator();
@@ -113,7 +136,7 @@ export function associate<F extends (...args: never[]) => unknown>(handler: F, k
  * socket.asyncReadSome(buf, onRead);
  * ```
  */
-export function bindAllocator<F extends (...args: never[]) => unknown>(allocator: Allocator, handler: F): F {
+export function bindAllocator<F>(allocator: Allocator, handler: F & CallableFunction): F {
   if (typeof allocator !== 'object' || allocator === null || typeof allocator.allocate !== 'function' || typeof allocator.deallocate !== 'function') {
     throw new TypeError('bindAllocator: the first argument must be an Allocator (allocate/deallocate)');
   }
@@ -127,7 +150,9 @@ export function bindAllocator<F extends (...args: never[]) => unknown>(allocator
  * operation of the chain; calling it per operation would make a new
  * function each time.
  *
- * @typeParam F - the handler's type, which the result keeps
+ * @typeParam F - the handler's type, which the result keeps. Inferred from
+ * the operation the result is passed to, so an unannotated `(err, n) => …`
+ * gets that operation's completion signature, also through nested helpers.
  * @example
  * ```ts
  * const memory = new HandlerAllocator();
@@ -138,6 +163,6 @@ export function bindAllocator<F extends (...args: never[]) => unknown>(allocator
  * socket.asyncReadSome(data, onRead);
  * ```
  */
-export function makeCustomAllocHandler<F extends (...args: never[]) => unknown>(allocator: Allocator, handler: F): F {
+export function makeCustomAllocHandler<F>(allocator: Allocator, handler: F & CallableFunction): F {
   return bindAllocator(allocator, handler);
 }

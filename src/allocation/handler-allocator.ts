@@ -2,7 +2,17 @@ import type { Operation, OpClass } from '../ops/operation.js';
 import { AllocationCounters } from './allocation-counters.js';
 import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
 
-/** How many op classes one `HandlerAllocator` keeps a slot for. */
+/**
+ * How many op classes one `HandlerAllocator` keeps a slot for.
+ *
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * // … a session whose handlers use ReadSomeOp, WriteOp and WriteSomeOp: 3 of the slots …
+ * const { fallbacks } = memory.stats(); // 3 (the first op of each class) when every later op reused its slot
+ * console.log(`${HANDLER_ALLOCATOR_SLOTS - 3} slots left for other op classes`);
+ * ```
+ */
 export const HANDLER_ALLOCATOR_SLOTS = 8;
 
 /**
@@ -44,18 +54,17 @@ export class HandlerAllocator implements InstrumentedAllocator {
   readonly #counters = new AllocationCounters();
 
   allocate<T extends Operation>(type: OpClass<T>): T {
-    const counters = this.#counters;
-    counters.allocations++;
     const types = this.#types;
     for (let i = 0; i < types.length; i++) {
       if (types[i] !== type) continue;
       if (this.#inUse[i] === true) break;
       this.#inUse[i] = true;
-      counters.hits++;
-      return this.#ops[i] as T;
+      const slotOp = this.#ops[i]!;
+      this.#counters.hit(slotOp.kind);
+      return slotOp as T;
     }
-    counters.fallbacks++;
     const op = new type();
+    this.#counters.fallback(op.kind);
     if (types.length < HANDLER_ALLOCATOR_SLOTS && !types.includes(type)) {
       types.push(type);
       this.#ops.push(op);
@@ -65,7 +74,7 @@ export class HandlerAllocator implements InstrumentedAllocator {
   }
 
   deallocate(op: Operation): void {
-    this.#counters.deallocations++;
+    this.#counters.deallocation(op.kind);
     const ops = this.#ops;
     for (let i = 0; i < ops.length; i++) {
       if (ops[i] === op) {

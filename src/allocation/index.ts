@@ -1,4 +1,4 @@
-export type { Allocator, AllocatorStats, InstrumentedAllocator } from './allocator.js';
+export type { Allocator, AllocationCounts, AllocatorStats, InstrumentedAllocator } from './allocator.js';
 export { NewAllocator, defaultAllocator } from './new-allocator.js';
 export { HandlerAllocator, HANDLER_ALLOCATOR_SLOTS } from './handler-allocator.js';
 export { RecyclingAllocator, RECYCLING_ALLOCATOR_CAPACITY } from './recycling-allocator.js';

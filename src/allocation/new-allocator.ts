@@ -16,13 +16,13 @@ export class NewAllocator implements InstrumentedAllocator {
   readonly #counters = new AllocationCounters();
 
   allocate<T extends Operation>(type: OpClass<T>): T {
-    this.#counters.allocations++;
-    this.#counters.fallbacks++;
-    return new type();
+    const op = new type();
+    this.#counters.fallback(op.kind);
+    return op;
   }
 
-  deallocate(_op: Operation): void {
-    this.#counters.deallocations++;
+  deallocate(op: Operation): void {
+    this.#counters.deallocation(op.kind);
   }
 
   stats(): AllocatorStats {
@@ -30,5 +30,12 @@ export class NewAllocator implements InstrumentedAllocator {
   }
 }
 
-/** The allocator `getAssociatedAllocator` falls back to when given none. */
+/**
+ * The allocator `getAssociatedAllocator` falls back to when given none.
+ *
+ * @example
+ * ```ts
+ * getAssociatedAllocator(() => undefined) === defaultAllocator; // true: no allocator bound, no fallback given
+ * ```
+ */
 export const defaultAllocator: NewAllocator = new NewAllocator();

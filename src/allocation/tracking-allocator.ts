@@ -1,8 +1,16 @@
 import type { Operation, OpClass } from '../ops/operation.js';
+import { AllocationCounters } from './allocation-counters.js';
 import type { Allocator, AllocatorStats, InstrumentedAllocator } from './allocator.js';
 import { RecyclingAllocator } from './recycling-allocator.js';
 
-/** Options for `TrackingAllocator`. */
+/**
+ * Options for `TrackingAllocator`.
+ *
+ * @example
+ * ```ts
+ * const tracking = new TrackingAllocator(new HandlerAllocator(), { log: true });
+ * ```
+ */
 export interface TrackingAllocatorOptions {
   /** Record `allocate:<Op>` / `deallocate:<Op>` events in `events` (default false). */
   readonly log?: boolean;
@@ -33,6 +41,9 @@ export class TrackingAllocator implements InstrumentedAllocator {
   readonly #inner: Allocator;
   readonly #log: boolean;
   readonly #live = new Set<Operation>();
+  /** Every op object this allocator has handed out: a second hand-out is a recycled op. */
+  readonly #seen = new WeakSet<Operation>();
+  readonly #counters = new AllocationCounters();
 
   constructor(inner: Allocator = new RecyclingAllocator(), options: TrackingAllocatorOptions = {}) {
     this.#inner = inner;
@@ -44,7 +55,15 @@ export class TrackingAllocator implements InstrumentedAllocator {
     return this.#live.size;
   }
 
-  /** The ops currently live, for diagnosing a leak. */
+  /**
+   * The ops currently live, for diagnosing a leak.
+   *
+   * @example
+   * ```ts
+   * await ctx.run();
+   * for (const op of tracking.liveOps()) console.error(`leaked: ${op.constructor.name}`);
+   * ```
+   */
   liveOps(): Operation[] {
     return [...this.#live];
   }
@@ -53,6 +72,12 @@ export class TrackingAllocator implements InstrumentedAllocator {
     const op = this.#inner.allocate(type);
     this.allocations++;
     this.#live.add(op);
+    if (this.#seen.has(op)) {
+      this.#counters.hit(op.kind);
+    } else {
+      this.#seen.add(op);
+      this.#counters.fallback(op.kind);
+    }
     if (this.#log) this.events.push(`allocate:${type.name}`);
     return op;
   }
@@ -62,24 +87,35 @@ export class TrackingAllocator implements InstrumentedAllocator {
       throw new Error(`TrackingAllocator: ${op.constructor.name} deallocated twice or never allocated here`);
     }
     this.deallocations++;
+    this.#counters.deallocation(op.kind);
     if (this.#log) this.events.push(`deallocate:${op.constructor.name}`);
     this.#inner.deallocate(op);
   }
 
-  /** Appends an event of the caller's (for example `invoke:read`) to the log. */
+  /**
+   * Appends an event of the caller's (for example `invoke:read`) to the log.
+   *
+   * @example
+   * ```ts
+   * const tracking = new TrackingAllocator(undefined, { log: true });
+   * socket.asyncReadSome(buf, bindAllocator(tracking, () => tracking.record('invoke:read')));
+   * // after the run: ['allocate:ReadSomeOp', 'deallocate:ReadSomeOp', 'invoke:read']
+   * ```
+   */
   record(event: string): void {
     this.events.push(event);
   }
 
+  /**
+   * The counts, totals and by kind; an op object handed out before counts as recycled (`hits`).
+   *
+   * @example
+   * ```ts
+   * const { hits, fallbacks, byKind } = tracking.stats();
+   * console.log(`${hits} recycled, ${fallbacks} new; reads live: ${byKind.readSome?.live ?? 0}`);
+   * ```
+   */
   stats(): AllocatorStats {
-    const inner = this.#inner as Partial<InstrumentedAllocator>;
-    const innerStats = typeof inner.stats === 'function' ? inner.stats() : undefined;
-    return {
-      allocations: this.allocations,
-      deallocations: this.deallocations,
-      hits: innerStats?.hits ?? 0,
-      fallbacks: innerStats?.fallbacks ?? this.allocations,
-      live: this.live,
-    };
+    return this.#counters.snapshot();
   }
 }

@@ -22,7 +22,9 @@ function checkAbortSignal(signal: unknown, caller: string): asserts signal is Ab
  * signal. For one-off operations prefer `withAbortSignal`, which removes its
  * listener when the operation completes.
  *
- * @typeParam F - the handler's type, which the result keeps
+ * @typeParam F - the handler's type, which the result keeps. Inferred from
+ * the operation the result is passed to, so an unannotated `(err, n) => …`
+ * gets that operation's completion signature, also through nested helpers.
  * @example
  * ```ts
  * const ac = new AbortController();
@@ -30,7 +32,7 @@ function checkAbortSignal(signal: unknown, caller: string): asserts signal is Ab
  * ac.abort(); // err?.code === 'operation_aborted'
  * ```
  */
-export function bindAbortSignal<F extends (...args: never[]) => unknown>(signal: AbortSignal, handler: F, type: CancellationType = CancellationType.terminal): F {
+export function bindAbortSignal<F>(signal: AbortSignal, handler: F & CallableFunction, type: CancellationType = CancellationType.terminal): F {
   checkAbortSignal(signal, 'bindAbortSignal');
   if (typeof handler !== 'function') throw new TypeError(`bindAbortSignal: the handler must be a function, got ${typeof handler}`);
   const cancellation = new CancellationSignal();
@@ -45,7 +47,7 @@ export function bindAbortSignal<F extends (...args: never[]) => unknown>(signal:
       { once: true },
     );
   }
-  const bound = Function.prototype.bind.call(handler, undefined) as F;
+  const bound = Function.prototype.bind.call(handler, undefined) as F & CallableFunction;
   carryAssociations(handler, bound);
   Object.defineProperty(bound, associatedCancellationSlot, { value: cancellation.slot(), configurable: true });
   return bound;

@@ -7,14 +7,16 @@ import { CancellationSlot } from './cancellation-slot.js';
  * handler in `slot`, so `signal.emit(type)` cancels that operation. No
  * per-call allocation (a bound function).
  *
- * @typeParam F - the handler's type, which the result keeps
+ * @typeParam F - the handler's type, which the result keeps. Inferred from
+ * the operation the result is passed to, so an unannotated `(err, n) => …`
+ * gets that operation's completion signature, also through nested helpers.
  * @example
  * ```ts
  * const cancel = new CancellationSignal();
  * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err: IoError | null) => { … }));
  * ```
  */
-export function bindCancellationSlot<F extends (...args: never[]) => unknown>(slot: CancellationSlot, handler: F): F {
+export function bindCancellationSlot<F>(slot: CancellationSlot, handler: F & CallableFunction): F {
   if (!(slot instanceof CancellationSlot)) throw new TypeError('bindCancellationSlot: the first argument must be a CancellationSlot');
   return associate(handler, associatedCancellationSlot, slot);
 }

@@ -30,12 +30,31 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
 export class CancellationSignal {
   readonly #slot = CancellationSlot.connected();
 
-  /** The slot connected to this signal (the same object on every call). */
+  /**
+   * The slot connected to this signal (the same object on every call).
+   *
+   * @example
+   * ```ts
+   * const cancel = new CancellationSignal();
+   * const onRead = bindCancellationSlot(cancel.slot(), (err: IoError | null, n: number) => { … });
+   * ```
+   */
   slot(): CancellationSlot {
     return this.#slot;
   }
 
-  /** Requests cancellation of type `type` from the operation installed in the slot, if any. */
+  /**
+   * Requests cancellation of type `type` from the operation installed in the slot, if any.
+   *
+   * @example
+   * ```ts
+   * const cancel = new CancellationSignal();
+   * socket.asyncReadSome(buf, bindCancellationSlot(cancel.slot(), (err: IoError | null, n: number) => {
+   *   // err?.code === 'operation_aborted', n === 0; the socket stays usable
+   * }));
+   * cancel.emit(CancellationType.total);
+   * ```
+   */
   emit(type: CancellationType): void {
     checkType(type, 'CancellationSignal.emit');
     this.#slot.deliver(type);

@@ -4,13 +4,34 @@ import { CancellationType } from './cancellation-type.js';
  * What an operation installs in a slot to hear about cancellation requests.
  * An operation object implements it itself, so installing and removing it
  * allocates nothing.
+ *
+ * @example
+ * ```ts
+ * class Download implements CancellationHandler {
+ *   readonly #controller = new AbortController();
+ *   onCancellation(type: CancellationType): void {
+ *     if (type & CancellationType.terminal) this.#controller.abort();
+ *   }
+ * }
+ * signal.slot().assign(new Download());
+ * ```
  */
 export interface CancellationHandler {
   /** Called by `CancellationSignal.emit(type)` with a type other than `none`. */
   onCancellation(type: CancellationType): void;
 }
 
-/** A cancellation handler written as a function of the requested type. */
+/**
+ * A cancellation handler written as a function of the requested type.
+ *
+ * @example
+ * ```ts
+ * const onCancel: CancellationHandlerFunction = (type) => {
+ *   if (type & CancellationType.terminal) socket.close();
+ * };
+ * signal.slot().assign(onCancel);
+ * ```
+ */
 export type CancellationHandlerFunction = (type: CancellationType) => void;
 
 /**
@@ -51,6 +72,14 @@ export class CancellationSlot {
   /**
    * Installs `handler`, replacing the one installed before. A handler is
    * an object with `onCancellation(type)` or a function `(type) => void`.
+   * On a slot not connected to a signal it does nothing.
+   *
+   * @example
+   * ```ts
+   * const signal = new CancellationSignal();
+   * signal.slot().assign((type) => console.log(`cancel ${type}`));
+   * signal.emit(CancellationType.partial); // cancel 2
+   * ```
    */
   assign(handler: CancellationHandler | CancellationHandlerFunction): void {
     if (typeof handler !== 'function' && (typeof handler !== 'object' || handler === null || typeof handler.onCancellation !== 'function')) {
@@ -61,24 +90,59 @@ export class CancellationSlot {
     if (this.#latched !== CancellationType.none) this.deliver(this.#latched);
   }
 
-  /** Removes the installed handler, whoever installed it. */
+  /**
+   * Removes the installed handler, whoever installed it.
+   *
+   * @example
+   * ```ts
+   * slot.clear();
+   * slot.hasHandler(); // false: an emit now reaches nobody
+   * ```
+   */
   clear(): void {
     this.#handler = null;
   }
 
-  /** Removes `handler` if it is the one installed; returns whether it was. */
+  /**
+   * Removes `handler` if it is the one installed; returns whether it was.
+   *
+   * @example
+   * ```ts
+   * const mine = (): void => undefined;
+   * slot.assign(mine);
+   * // … when my operation stops being pending:
+   * slot.clearIf(mine); // true, unless a newer operation has installed its own handler
+   * ```
+   */
   clearIf(handler: CancellationHandler | CancellationHandlerFunction): boolean {
     if (this.#handler !== handler) return false;
     this.#handler = null;
     return true;
   }
 
-  /** Whether the slot is connected to a `CancellationSignal`. */
+  /**
+   * Whether the slot is connected to a `CancellationSignal`.
+   *
+   * @example
+   * ```ts
+   * new CancellationSignal().slot().isConnected(); // true
+   * new CancellationSlot().isConnected();          // false
+   * ```
+   */
   isConnected(): boolean {
     return this.#connected;
   }
 
-  /** Whether an operation (or anyone) has a handler installed. */
+  /**
+   * Whether an operation (or anyone) has a handler installed.
+   *
+   * @example
+   * ```ts
+   * const cancel = new CancellationSignal();
+   * timer.asyncWait(bindCancellationSlot(cancel.slot(), () => undefined));
+   * cancel.slot().hasHandler(); // true while the wait is pending
+   * ```
+   */
   hasHandler(): boolean {
     return this.#handler !== null;
   }

@@ -3,6 +3,16 @@
  *
  * Each maps to one of Boost.Asio's `error::basic_errors` / `misc_errors`
  * (or, for `invalid_argument` and `shut_down`, to the POSIX error of that name).
+ *
+ * @example
+ * ```ts
+ * function isDisconnect(code: IoErrorCode): boolean {
+ *   return code === 'eof' || code === 'connection_reset' || code === 'broken_pipe';
+ * }
+ * socket.asyncReadSome(buf, (err) => {
+ *   if (err && isDisconnect(err.code)) socket.close();
+ * });
+ * ```
  */
 export type IoErrorCode =
   | 'eof'
@@ -33,10 +43,20 @@ export type IoErrorCode =
   | 'interrupted'
   | 'unknown';
 
-/** What `IoError` adds to a message: the code, and Node's errno/syscall where they exist. */
+/**
+ * What `IoError` adds to a message: the code, and Node's errno/syscall where they exist.
+ *
+ * @example
+ * ```ts
+ * const err = new IoError('connection_refused', 'connect ECONNREFUSED 127.0.0.1:5555', { errno: -111, syscall: 'connect' });
+ * ```
+ */
 export interface IoErrorDetails {
+  /** Node's (negative) errno, for example `-104` for `ECONNRESET`. */
   readonly errno?: number;
+  /** The system call that failed, for example `'read'` or `'connect'`. */
   readonly syscall?: string;
+  /** The original error, kept as the `IoError`'s `cause`. */
   readonly cause?: unknown;
 }
 
@@ -82,9 +102,13 @@ const defaultMessages: Readonly<Record<IoErrorCode, string>> = {
  * ```
  */
 export class IoError extends Error {
+  /** Always `'IoError'`. */
   override readonly name = 'IoError';
+  /** The stable, portable error code: compare this, not the message. */
   readonly code: IoErrorCode;
+  /** Node's errno when the error came from the system, else `undefined`. */
   readonly errno: number | undefined;
+  /** The failed system call when the error came from the system, else `undefined`. */
   readonly syscall: string | undefined;
 
   constructor(code: IoErrorCode, message?: string, details?: IoErrorDetails) {
@@ -94,7 +118,18 @@ export class IoError extends Error {
     this.syscall = details?.syscall;
   }
 
-  /** True when `err` is an `IoError` with the given code. */
+  /**
+   * True when `err` is an `IoError` with the given code.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   await timer.asyncWait(usePromise);
+   * } catch (err) {
+   *   if (!IoError.is(err, 'operation_aborted')) throw err;
+   * }
+   * ```
+   */
   static is(err: unknown, code: IoErrorCode): err is IoError {
     return err instanceof IoError && err.code === code;
   }

@@ -27,6 +27,14 @@ export interface Clock {
  *   callback runs once, on a later event-loop turn or clock step, never
  *   inside `set`, and never before `clock.now() >= time`.
  * - `clear()` disarms it.
+ *
+ * @example
+ * ```ts
+ * const clock = new ManualClock();
+ * const alarm = clock.createAlarm(() => console.log('ring at', clock.now()));
+ * alarm.set(100);
+ * clock.advance(150); // ring at 100
+ * ```
  */
 export interface Alarm {
   /** Arms (or re-arms) the alarm for `time` on its clock. */
@@ -35,10 +43,52 @@ export interface Alarm {
   clear(): void;
 }
 
-/** The default clock: `performance.now()`, monotonic, sub-millisecond. */
+/**
+ * The default clock: `performance.now()`, monotonic, sub-millisecond.
+ *
+ * @example
+ * ```ts
+ * const start = steadyClock.now();
+ * await ctx.run();
+ * console.log(`ran for ${(steadyClock.now() - start).toFixed(1)} ms`);
+ * ```
+ */
 export const steadyClock: Clock = Object.freeze({
   now: (): number => performance.now(),
 });
+
+/** The last reading of `steadyClock` taken by `freshNow`; valid until the microtasks queued behind it run. */
+let steadyNow = 0;
+let steadyNowValid = false;
+
+function expireSteadyNow(): void {
+  steadyNowValid = false;
+}
+
+/**
+ * @internal The time timers count from on `clock`. On `steadyClock` it is
+ * read at most once per stretch of synchronous code: the first call (or an
+ * alarm ringing, through `freshNow`) reads `performance.now()`, and later
+ * calls reuse that reading until the microtask queue next runs. Node's own
+ * timers count from libuv's loop time, which is older still. On any other
+ * clock it is `clock.now()`. Never later than `clock.now()`.
+ */
+export function turnNow(clock: Clock): number {
+  return clock === steadyClock && steadyNowValid ? steadyNow : freshNow(clock);
+}
+
+/** @internal `clock.now()`; on `steadyClock` it also becomes the reading `turnNow` returns for the rest of the stretch. */
+export function freshNow(clock: Clock): number {
+  const now = clock.now();
+  if (clock === steadyClock) {
+    steadyNow = now;
+    if (!steadyNowValid) {
+      steadyNowValid = true;
+      queueMicrotask(expireSteadyNow);
+    }
+  }
+  return now;
+}
 
 /**
  * An alarm on one Node timer. Node fires timers on a millisecond loop time

@@ -21,11 +21,14 @@ import type { IoContext } from './io-context.js';
 export interface Executor {
   /** The context the handlers run on. */
   readonly context: IoContext;
-  /** Queues `handler`; it never runs inside this call. */
+  /** Queues `handler`; it never runs inside this call. Completion signature: `() => void`. */
   post(handler: () => void): void;
-  /** Runs `handler` inline when called from a handler of this executor, else queues it. */
+  /**
+   * Runs `handler` inline when called from a handler of this executor, else
+   * queues it. Completion signature: `() => void`.
+   */
   dispatch(handler: () => void): void;
-  /** Queues `handler` as a continuation of the current handler. */
+  /** Queues `handler` as a continuation of the current handler. Completion signature: `() => void`. */
   defer(handler: () => void): void;
   /** True while a handler of this executor is running. */
   runningInThisThread(): boolean;

@@ -1,8 +1,11 @@
-import type { Allocator } from '../allocation/allocator.js';
+import { AllocationCounters } from '../allocation/allocation-counters.js';
+import type { Allocator, AllocatorStats } from '../allocation/allocator.js';
 import { RecyclingAllocator } from '../allocation/recycling-allocator.js';
+import { allocationStatsChannel, type AllocationStatsMessage } from '../diagnostics/channels.js';
+import { HandlerTracker, type HandlerTrackingSink } from '../diagnostics/handler-tracker.js';
 import { IoError } from '../errors/io-error.js';
 import { OpQueue } from '../ops/op-queue.js';
-import type { Operation } from '../ops/operation.js';
+import type { Operation, OperationObserver } from '../ops/operation.js';
 import { createAlarm, steadyClock, type Alarm, type Clock } from './clock.js';
 import { IoExecutor } from './io-executor.js';
 
@@ -10,15 +13,52 @@ import { IoExecutor } from './io-executor.js';
  * How many handlers one drain pass runs at most before the context yields to
  * Node's event loop with `setImmediate`. At ~25 ns a handler a full pass is
  * ~25 µs, so sockets and timers wait at most that long behind a busy chain.
+ *
+ * @example
+ * ```ts
+ * // A chain of 3000 posts runs in three drain passes, yielding to Node's event loop twice:
+ * let left = 3000;
+ * const step = (): void => {
+ *   if (--left > 0) post(ctx, step);
+ * };
+ * post(ctx, step);
+ * await ctx.run(); // Math.ceil(3000 / DRAIN_BUDGET) === 3 passes
+ * ```
  */
 export const DRAIN_BUDGET = 1024;
 
-/** Options for `new IoContext(options)`. */
+/**
+ * Options for `new IoContext(options)`.
+ *
+ * @example
+ * ```ts
+ * const ctx = new IoContext({
+ *   allocator: new RecyclingAllocator(16),
+ *   clock: new ManualClock(),
+ *   handlerTracking: (line) => trace.push(line),
+ * });
+ * ```
+ */
 export interface IoContextOptions {
   /** The allocator for handlers that have none associated (default: a new `RecyclingAllocator`). */
   readonly allocator?: Allocator;
   /** The clock for timers and `runFor`/`runUntil` (default: `steadyClock`). */
   readonly clock?: Clock;
+  /**
+   * Boost.Asio's handler tracking: `true` writes its lines to stderr, a
+   * function receives each line instead, `false` turns it off. Default: on
+   * (stderr) when the environment variable `PROACTOR_HANDLER_TRACKING` is
+   * `1`, otherwise off. See `docs/diagnostics.md`.
+   */
+  readonly handlerTracking?: boolean | HandlerTrackingSink;
+}
+
+/** The tracker an `IoContext` gets for its `handlerTracking` option, or `null` when tracking is off. */
+function makeTracker(option: boolean | HandlerTrackingSink | undefined): HandlerTracker | null {
+  if (typeof option === 'function') return new HandlerTracker(option);
+  if (option === undefined) return process.env['PROACTOR_HANDLER_TRACKING'] === '1' ? new HandlerTracker(null) : null;
+  if (typeof option !== 'boolean') throw new TypeError(`IoContext: handlerTracking must be a boolean or a function, got ${typeof option}`);
+  return option ? new HandlerTracker(null) : null;
 }
 
 /**
@@ -72,15 +112,18 @@ function keepAlive(): void {
  * const handlersRun = await ctx.run(); // 1
  * ```
  */
-export class IoContext {
+export class IoContext implements OperationObserver {
   /** The allocator used for handlers without an associated one. */
   readonly allocator: Allocator;
   /** The monotonic clock timers and deadlines use. */
   readonly clock: Clock;
+  /** @internal The handler tracker, or `null` when handler tracking is off. */
+  readonly tracker: HandlerTracker | null;
 
   readonly #queue = new OpQueue();
   readonly #executor: IoExecutor;
   readonly #services = new Set<IoService>();
+  readonly #allocations = new AllocationCounters();
   #outstanding = 0;
   #stopped = false;
   #shutDown = false;
@@ -130,10 +173,74 @@ export class IoContext {
     if (typeof options !== 'object' || options === null) throw new TypeError('IoContext options must be an object');
     this.allocator = options.allocator ?? new RecyclingAllocator();
     this.clock = options.clock ?? steadyClock;
+    this.tracker = makeTracker(options.handlerTracking);
     this.#executor = new IoExecutor(this);
   }
 
-  /** The executor that posts to this context. */
+  /**
+   * What the operations of this context have allocated, whatever allocator
+   * served them: totals and `byKind`. An op object used for the first time
+   * counts as a fallback to `new`, a reused one as a hit (recycled); `live`
+   * counts the operations started and not yet freed.
+   *
+   * @example
+   * ```ts
+   * await ctx.run();
+   * const { allocations, hits, fallbacks, live, byKind } = ctx.allocationStats();
+   * console.log(byKind.readSome); // { allocations, deallocations, hits, fallbacks, live }
+   * ```
+   */
+  allocationStats(): AllocatorStats {
+    return this.#allocations.snapshot();
+  }
+
+  /**
+   * Publishes `allocationStats()` on the `proactor:allocation-stats`
+   * diagnostics channel (see `CHANNELS`), if it has subscribers. The context
+   * also does this itself when a run ends and when it shuts down.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => ctx.publishAllocationStats(), 10_000).unref();
+   * ```
+   */
+  publishAllocationStats(): void {
+    if (!allocationStatsChannel.hasSubscribers) return;
+    const message: AllocationStatsMessage = { context: this, stats: this.#allocations.snapshot() };
+    allocationStatsChannel.publish(message);
+  }
+
+  /**
+   * @internal Counts `op`, just allocated, in this context's statistics and,
+   * with handler tracking on and `operation` given, writes its creation
+   * line as `<objectType>@<object>.<operation>`. Every initiating function
+   * calls it once per op it allocates.
+   */
+  operationStarted(op: Operation, objectType: string, object: object, operation: string | null): void {
+    op.observer = this;
+    if (op.uses++ === 0) this.#allocations.fallback(op.kind);
+    else this.#allocations.hit(op.kind);
+    const tracker = this.tracker;
+    if (tracker === null || operation === null) op.trackId = 0;
+    else tracker.created(op, objectType, object, operation);
+  }
+
+  /** @internal See `OperationObserver`: counts the free, and a destruction under tracking. */
+  operationFreed(op: Operation, trackId: number): void {
+    this.#allocations.deallocation(op.kind);
+    if (trackId !== 0) this.tracker?.destroyed(trackId);
+  }
+
+  /**
+   * The executor that posts to this context.
+   *
+   * @example
+   * ```ts
+   * const ex = ctx.getExecutor();
+   * ex.post(() => console.log('queued on ctx'));
+   * const strand = new Strand(ex);
+   * ```
+   */
   getExecutor(): IoExecutor {
     return this.#executor;
   }
@@ -143,34 +250,87 @@ export class IoContext {
    * called. Resolves with the number of handlers executed; rejects with the
    * exception of a handler that threw (the context stays valid: call `run()`
    * again to go on with the rest). A stopped context resolves 0 at once.
+   *
+   * @example
+   * ```ts
+   * const ctx = new IoContext();
+   * const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 5555 });
+   * acceptor.asyncAccept(onAccept);
+   * const handlers = await ctx.run(); // resolves once nothing is pending, or on ctx.stop()
+   * ```
    */
   run(): Promise<number> {
     return this.#startRun(Infinity, Infinity);
   }
 
-  /** Runs at most one handler, waiting for one if none is ready. Resolves 0 or 1. */
+  /**
+   * Runs at most one handler, waiting for one if none is ready. Resolves 0 or 1.
+   *
+   * @example
+   * ```ts
+   * socket.asyncReadSome(buf, onRead);
+   * await ctx.runOne(); // 1: onRead has run
+   * ```
+   */
   runOne(): Promise<number> {
     return this.#startRun(1, Infinity);
   }
 
-  /** Runs handlers for at most `ms` milliseconds of the context's clock. */
+  /**
+   * Runs handlers for at most `ms` milliseconds of the context's clock.
+   * Resolves with the number of handlers run.
+   *
+   * @example
+   * ```ts
+   * const timer = new SteadyTimer(ctx);
+   * timer.expiresAfter(50);
+   * timer.asyncWait(() => console.log('fired'));
+   * await ctx.runFor(100); // 1: the timer fired within the 100 ms
+   * ```
+   */
   runFor(ms: number): Promise<number> {
     if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) throw new TypeError(`runFor: ms must be a non-negative number, got ${String(ms)}`);
     return this.#startRun(Infinity, this.clock.now() + ms);
   }
 
-  /** Runs handlers until the context's clock reaches `time` (see `clock.now()`). */
+  /**
+   * Runs handlers until the context's clock reaches `time` (see
+   * `clock.now()`). Resolves with the number of handlers run.
+   *
+   * @example
+   * ```ts
+   * const deadline = ctx.clock.now() + 5000;
+   * await ctx.runUntil(deadline); // at most five seconds of work
+   * ```
+   */
   runUntil(time: number): Promise<number> {
     if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`runUntil: time must be a number, got ${String(time)}`);
     return this.#startRun(Infinity, time);
   }
 
-  /** Runs every ready handler, including ones they post, without waiting. Returns how many ran. */
+  /**
+   * Runs every ready handler, including ones they post, without waiting. Returns how many ran.
+   *
+   * @example
+   * ```ts
+   * post(ctx, () => post(ctx, () => undefined));
+   * ctx.poll(); // 2
+   * ```
+   */
   poll(): number {
     return this.#pollUpTo(Infinity);
   }
 
-  /** Runs at most one ready handler without waiting. Returns 0 or 1. */
+  /**
+   * Runs at most one ready handler without waiting. Returns 0 or 1.
+   *
+   * @example
+   * ```ts
+   * post(ctx, () => console.log('a'));
+   * post(ctx, () => console.log('b'));
+   * ctx.pollOne(); // 1: prints 'a' only
+   * ```
+   */
   pollOne(): number {
     return this.#pollUpTo(1);
   }
@@ -178,18 +338,44 @@ export class IoContext {
   /**
    * Stops the context: an active `run()` resolves once the handler now
    * running returns; queued handlers stay queued for after `restart()`.
+   *
+   * @example
+   * ```ts
+   * const signals = new SignalSet(ctx, 'SIGINT');
+   * signals.asyncWait(() => ctx.stop());
+   * await ctx.run(); // returns after Ctrl-C, even with sockets still open
+   * ```
    */
   stop(): void {
     this.#stopped = true;
     if (this.#running && !this.#draining) this.#finishRun(null, false);
   }
 
-  /** Whether the context is stopped (by `stop()` or by running out of work). */
+  /**
+   * Whether the context is stopped (by `stop()` or by running out of work).
+   *
+   * @example
+   * ```ts
+   * await ctx.run();
+   * ctx.stopped(); // true: call restart() before running it again
+   * ```
+   */
   stopped(): boolean {
     return this.#stopped;
   }
 
-  /** Clears the stopped state so `run()` can be called again. */
+  /**
+   * Clears the stopped state so `run()` can be called again. Throws
+   * `IoError` `already_started` while a run is active.
+   *
+   * @example
+   * ```ts
+   * await ctx.run();
+   * ctx.restart();
+   * post(ctx, () => console.log('second run'));
+   * await ctx.run();
+   * ```
+   */
   restart(): void {
     if (this.#running) throw new IoError('already_started', 'IoContext.restart: a run is active');
     if (!this.#shutDown) this.#stopped = false;
@@ -200,41 +386,98 @@ export class IoContext {
    * returning its memory to its allocator, and closes every I/O object of
    * the context. An active `run()` resolves. The context stays stopped;
    * operations started afterwards are destroyed the same way.
+   *
+   * @example
+   * ```ts
+   * const tracking = new TrackingAllocator();
+   * const ctx = new IoContext({ allocator: tracking });
+   * new TcpSocket(ctx).asyncConnect({ host: '127.0.0.1', port: 5555 }, () => console.log('never runs'));
+   * ctx.shutdown();
+   * tracking.live; // 0: the pending ConnectOp was destroyed
+   * ```
    */
   shutdown(): void {
     if (this.#shutDown) return;
+    this.tracker?.operation('io_context', this, 'shutdown');
     this.#shutDown = true;
     this.#stopped = true;
     for (const service of [...this.#services]) service.shutdown();
     this.#services.clear();
     for (let op = this.#queue.shift(); op !== null; op = this.#queue.shift()) op.destroy();
+    this.publishAllocationStats();
     // A handler running now (shutdown called from inside it) still holds its
     // unit of work; the drain or poll loop ends that unit when it returns.
     this.#outstanding = this.#draining ? 1 : 0;
     if (this.#running) this.#finishRun(null, false);
   }
 
-  /** Whether `shutdown()` has been called. */
+  /**
+   * Whether `shutdown()` has been called.
+   *
+   * @example
+   * ```ts
+   * ctx.shutdown();
+   * ctx.isShutDown(); // true, for good
+   * ```
+   */
   isShutDown(): boolean {
     return this.#shutDown;
   }
 
-  /** True while a handler of this context is running (inside `run` or `poll`). */
+  /**
+   * True while a handler of this context is running (inside `run` or `poll`).
+   *
+   * @example
+   * ```ts
+   * ctx.runningInThisThread(); // false
+   * post(ctx, () => console.log(ctx.runningInThisThread())); // true
+   * ```
+   */
   runningInThisThread(): boolean {
     return this.#draining;
   }
 
-  /** Units of outstanding work: queued handlers, pending operations and work guards. */
+  /**
+   * Units of outstanding work: queued handlers, pending operations and work guards.
+   *
+   * @example
+   * ```ts
+   * post(ctx, () => undefined);
+   * const guard = makeWorkGuard(ctx);
+   * ctx.outstandingWork(); // 2
+   * ```
+   */
   outstandingWork(): number {
     return this.#outstanding;
   }
 
-  /** Counts one unit of outstanding work (an operation started, a guard made). */
+  /**
+   * Counts one unit of outstanding work (an operation started, a guard made).
+   *
+   * @example
+   * ```ts
+   * // Keep run() going while work happens outside the context:
+   * ctx.workStarted();
+   * fs.readFile('config.json', (error, data) => {
+   *   post(ctx, () => console.log(error ?? `${data.length} bytes`));
+   *   ctx.workFinished();
+   * });
+   * ```
+   */
   workStarted(): void {
     if (!this.#shutDown) this.#outstanding++;
   }
 
-  /** Ends one unit of outstanding work; at zero an active `run()` finishes and the context stops. */
+  /**
+   * Ends one unit of outstanding work; at zero an active `run()` finishes and the context stops.
+   *
+   * @example
+   * ```ts
+   * ctx.workStarted();
+   * setTimeout(() => ctx.workFinished(), 100); // run() resolves about 100 ms later
+   * await ctx.run();
+   * ```
+   */
   workFinished(): void {
     if (this.#shutDown) return;
     if (--this.#outstanding === 0 && this.#running && !this.#draining) this.#scheduleIdleCheck();
@@ -346,6 +589,7 @@ export class IoContext {
     this.#draining = true;
     const queue = this.#queue;
     const limit = this.#runLimit;
+    const tracker = this.tracker;
     let budget = DRAIN_BUDGET;
     try {
       while (budget > 0 && !this.#stopped && this.#runCount < limit && !this.#deadlineReached) {
@@ -353,7 +597,8 @@ export class IoContext {
         if (op === null) break;
         budget--;
         this.#runCount++;
-        op.complete();
+        if (tracker === null) op.complete();
+        else tracker.invoke(op);
         this.#outstanding--;
       }
     } catch (error) {
@@ -386,6 +631,7 @@ export class IoContext {
       return 0;
     }
     const queue = this.#queue;
+    const tracker = this.tracker;
     let count = 0;
     this.#draining = true;
     try {
@@ -393,7 +639,8 @@ export class IoContext {
         const op = queue.shift();
         if (op === null) break;
         count++;
-        op.complete();
+        if (tracker === null) op.complete();
+        else tracker.invoke(op);
         this.#outstanding--;
       }
     } catch (error) {
@@ -419,6 +666,7 @@ export class IoContext {
       clearInterval(this.#keepAliveTimer);
       this.#keepAliveTimer = null;
     }
+    this.publishAllocationStats();
     if (failed) reject?.(error);
     else resolve?.(this.#runCount);
   }

@@ -23,12 +23,7 @@ export class IoExecutor implements Executor {
   }
 
   post(handler: () => void): void {
-    if (typeof handler !== 'function') throw new TypeError(`post: the handler must be a function, got ${typeof handler}`);
-    const ctx = this.context;
-    const allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(PostOp).init(handler, allocator);
-    ctx.workStarted();
-    ctx.enqueue(op);
+    this.#queue(handler, 'post');
   }
 
   dispatch(handler: () => void): void {
@@ -36,12 +31,23 @@ export class IoExecutor implements Executor {
       if (typeof handler !== 'function') throw new TypeError(`dispatch: the handler must be a function, got ${typeof handler}`);
       handler();
     } else {
-      this.post(handler);
+      this.#queue(handler, 'dispatch');
     }
   }
 
   defer(handler: () => void): void {
-    this.post(handler);
+    this.#queue(handler, 'defer');
+  }
+
+  /** Queues `handler` in a `PostOp`; `how` names the call in errors and handler tracking. */
+  #queue(handler: () => void, how: 'post' | 'dispatch' | 'defer'): void {
+    if (typeof handler !== 'function') throw new TypeError(`${how}: the handler must be a function, got ${typeof handler}`);
+    const ctx = this.context;
+    const allocator = getAssociatedAllocator(handler, ctx.allocator);
+    const op = allocator.allocate(PostOp).init(handler, allocator);
+    ctx.operationStarted(op, 'io_context', ctx, how);
+    ctx.workStarted();
+    ctx.enqueue(op);
   }
 
   runningInThisThread(): boolean {

@@ -1,7 +1,18 @@
 import type { Executor } from './executor.js';
 import { IoContext } from './io-context.js';
 
-/** Anything the free functions accept as where to run: a context or an executor (a `Strand` too). */
+/**
+ * Anything the free functions accept as where to run: a context or an executor (a `Strand` too).
+ *
+ * @example
+ * ```ts
+ * function later(where: ExecutionContextLike, fn: () => void): void {
+ *   post(where, fn);
+ * }
+ * later(ctx, () => undefined);
+ * later(new Strand(ctx), () => undefined);
+ * ```
+ */
 export type ExecutionContextLike = IoContext | Executor;
 
 /** @internal The executor of `target`, validating it. */

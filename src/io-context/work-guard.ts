@@ -26,17 +26,44 @@ export class WorkGuard {
     executor.onWorkStarted();
   }
 
-  /** The executor whose work this guard counts. */
+  /**
+   * The executor whose work this guard counts.
+   *
+   * @example
+   * ```ts
+   * const guard = makeWorkGuard(ctx);
+   * guard.getExecutor() === ctx.getExecutor(); // true
+   * ```
+   */
   getExecutor(): Executor {
     return this.#executor;
   }
 
-  /** Whether the guard still counts its unit of work. */
+  /**
+   * Whether the guard still counts its unit of work.
+   *
+   * @example
+   * ```ts
+   * const guard = makeWorkGuard(ctx);
+   * guard.ownsWork(); // true
+   * guard.reset();
+   * guard.ownsWork(); // false
+   * ```
+   */
   ownsWork(): boolean {
     return this.#owns;
   }
 
-  /** Releases the work (once; later calls do nothing). */
+  /**
+   * Releases the work (once; later calls do nothing).
+   *
+   * @example
+   * ```ts
+   * const guard = makeWorkGuard(ctx);
+   * process.once('SIGTERM', () => guard.reset()); // let run() finish once the rest is done
+   * await ctx.run();
+   * ```
+   */
   reset(): void {
     if (!this.#owns) return;
     this.#owns = false;

@@ -1,6 +1,7 @@
 import type { Allocator } from '../allocation/allocator.js';
 import { getAssociatedAllocator } from '../allocation/associate.js';
 import { defaultAllocator } from '../allocation/new-allocator.js';
+import { IoContext } from '../io-context/io-context.js';
 import { ReadOp, type CompletionCondition, type ReadSomeStream } from '../ops/read-op.js';
 import { ReadUntilOp } from '../ops/read-until-op.js';
 import { WriteOp, type WriteSomeStream } from '../ops/write-op.js';
@@ -14,6 +15,23 @@ import { DynamicBuffer } from './dynamic-buffer.js';
  * any object with `asyncReadSome(buf, handler)` that calls
  * `handler(err, n)` once, from the run loop, with `0 < n <= buf.length` or
  * an error (`eof` at the end).
+ *
+ * @example
+ * ```ts
+ * // A stream over bytes already in memory, for tests:
+ * class MemoryStream implements AsyncReadStream {
+ *   #offset = 0;
+ *   constructor(readonly ctx: IoContext, readonly bytes: Uint8Array) {}
+ *   asyncReadSome(buf: Uint8Array, handler: Handler<[number]>): void {
+ *     const n = Math.min(buf.length, this.bytes.length - this.#offset);
+ *     buf.set(this.bytes.subarray(this.#offset, this.#offset + n));
+ *     this.#offset += n;
+ *     post(this.ctx, () => handler(n === 0 && buf.length > 0 ? new IoError('eof') : null, n));
+ *   }
+ * }
+ * const lines = new DynamicBuffer();
+ * asyncReadUntil(new MemoryStream(ctx, Buffer.from('a\nb\n')), lines, '\n', (err, n) => { … }); // n === 2
+ * ```
  */
 export type AsyncReadStream = ReadSomeStream;
 /**
@@ -21,11 +39,35 @@ export type AsyncReadStream = ReadSomeStream;
  * `asyncWriteSome(bufs, handler)` (bufs one `Uint8Array` or an array of
  * them) that calls `handler(err, n)` once, from the run loop, with the bytes
  * written.
+ *
+ * @example
+ * ```ts
+ * // A stream that collects what is written, for tests:
+ * class Collector implements AsyncWriteStream {
+ *   readonly chunks: Buffer[] = [];
+ *   constructor(readonly ctx: IoContext) {}
+ *   asyncWriteSome(bufs: Uint8Array | readonly Uint8Array[], handler: Handler<[number]>): void {
+ *     const bytes = Buffer.concat(bufs instanceof Uint8Array ? [bufs] : [...bufs]);
+ *     this.chunks.push(bytes);
+ *     post(this.ctx, () => handler(null, bytes.length));
+ *   }
+ * }
+ * asyncWrite(new Collector(ctx), [header, body], (err, n) => { … });
+ * ```
  */
 export type AsyncWriteStream = WriteSomeStream;
 export type { CompletionCondition };
 
-/** The most one intermediate read of `asyncRead` transfers (asio's default). */
+/**
+ * The most one intermediate read of `asyncRead` transfers (asio's default).
+ *
+ * @example
+ * ```ts
+ * // A completion condition that reads to the end of the buffer, in steps of at most 4096 bytes:
+ * const smallSteps: CompletionCondition = (err) => (err === null ? Math.min(4096, DEFAULT_MAX_TRANSFER) : 0);
+ * await asyncRead(socket, buf, smallSteps, usePromise);
+ * ```
+ */
 export const DEFAULT_MAX_TRANSFER = 65536;
 
 const transferAllCondition: CompletionCondition = (err) => (err === null ? DEFAULT_MAX_TRANSFER : 0);
@@ -76,25 +118,40 @@ function checkCount(n: unknown, what: string): void {
 
 /** The allocator a composed op falls back to: its stream's context's, else a plain one. */
 function streamAllocator(stream: object): Allocator {
-  const ctx = (stream as { context?: { allocator?: Allocator } }).context;
-  return ctx?.allocator ?? defaultAllocator;
+  return streamContext(stream)?.allocator ?? defaultAllocator;
 }
+
+/** The context of a stream that has one (a `TcpSocket`), which counts the composed op in its statistics. */
+function streamContext(stream: object): IoContext | null {
+  const ctx = (stream as { context?: unknown }).context;
+  return ctx instanceof IoContext ? ctx : null;
+}
+
+// A composed operation is counted by its stream's context but gets no
+// handler-tracking id of its own: as in asio, the tracked handlers are those
+// of its intermediate operations, and the final handler runs inside the last.
 
 function initiateWrite(handler: Handler<[number]>, stream: WriteSomeStream, bufs: Uint8Array | readonly Uint8Array[], total: number): void {
   const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
-  allocator.allocate(WriteOp).init(handler, stream, bufs, total, allocator).start();
+  const op = allocator.allocate(WriteOp).init(handler, stream, bufs, total, allocator);
+  streamContext(stream)?.operationStarted(op, 'socket', stream, null);
+  op.start();
 }
 
 function initiateRead(handler: Handler<[number]>, stream: ReadSomeStream, buf: Uint8Array, condition: CompletionCondition): void {
   const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
-  allocator.allocate(ReadOp).init(handler, stream, buf, condition, allocator).start();
+  const op = allocator.allocate(ReadOp).init(handler, stream, buf, condition, allocator);
+  streamContext(stream)?.operationStarted(op, 'socket', stream, null);
+  op.start();
 }
 
 function initiateReadUntil(handler: Handler<[number]>, stream: ReadSomeStream, dynbuf: DynamicBuffer, delim: Uint8Array | RegExp): void {
   const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
   const bytes = delim instanceof Uint8Array ? delim : null;
   const pattern = delim instanceof RegExp ? delim : null;
-  allocator.allocate(ReadUntilOp).init(handler, stream, dynbuf, bytes, pattern, allocator).start();
+  const op = allocator.allocate(ReadUntilOp).init(handler, stream, dynbuf, bytes, pattern, allocator);
+  streamContext(stream)?.operationStarted(op, 'socket', stream, null);
+  op.start();
 }
 
 function checkStream(stream: unknown, method: 'asyncReadSome' | 'asyncWriteSome', what: string): void {

@@ -43,7 +43,16 @@ export class DynamicBuffer {
     return this.#storage.length;
   }
 
-  /** The readable bytes (a view: valid until the next `prepare`, `commit` or `consume`). */
+  /**
+   * The readable bytes (a view: valid until the next `prepare`, `commit` or `consume`).
+   *
+   * @example
+   * ```ts
+   * const n = await asyncReadUntil(socket, lines, '\r\n', usePromise);
+   * const line = Buffer.from(lines.data().subarray(0, n - 2)).toString('utf8'); // copy before consume
+   * lines.consume(n);
+   * ```
+   */
   data(): Uint8Array {
     return this.#storage.subarray(this.#start, this.#end);
   }
@@ -52,6 +61,13 @@ export class DynamicBuffer {
    * Writable space of exactly `n` bytes after the readable bytes (a view,
    * valid until the next call that changes the buffer). Throws a RangeError
    * when `size + n` would exceed `maxSize`.
+   *
+   * @example
+   * ```ts
+   * // Read some bytes straight into the buffer's free space:
+   * const n = await socket.asyncReadSome(dynbuf.prepare(4096), usePromise);
+   * dynbuf.commit(n);
+   * ```
    */
   prepare(n: number): Uint8Array {
     if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.prepare: n must be a non-negative integer, got ${String(n)}`);
@@ -79,13 +95,31 @@ export class DynamicBuffer {
     return view;
   }
 
-  /** Moves `n` bytes of prepared space into the readable bytes. */
+  /**
+   * Moves `n` bytes of prepared space into the readable bytes.
+   *
+   * @example
+   * ```ts
+   * const space = dynbuf.prepare(5);
+   * space.set(Buffer.from('hello'));
+   * dynbuf.commit(5); // dynbuf.size grew by 5
+   * ```
+   */
   commit(n: number): void {
     if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.commit: n must be a non-negative integer, got ${String(n)}`);
     this.#end = Math.min(this.#end + n, this.#storage.length);
   }
 
-  /** Removes `n` bytes (at most `size`) from the front of the readable bytes. */
+  /**
+   * Removes `n` bytes (at most `size`) from the front of the readable bytes.
+   *
+   * @example
+   * ```ts
+   * const n = await asyncReadUntil(socket, dynbuf, '\n', usePromise);
+   * console.log(Buffer.from(dynbuf.data().subarray(0, n)).toString());
+   * dynbuf.consume(n); // bytes read past the newline stay for the next asyncReadUntil
+   * ```
+   */
   consume(n: number): void {
     if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.consume: n must be a non-negative integer, got ${String(n)}`);
     this.#start = Math.min(this.#start + n, this.#end);

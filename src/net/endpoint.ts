@@ -1,6 +1,15 @@
 import * as net from 'node:net';
 
-/** An IP endpoint: what `localEndpoint()`, `remoteEndpoint()` and `Resolver` report. */
+/**
+ * An IP endpoint: what `localEndpoint()`, `remoteEndpoint()` and `Resolver` report.
+ *
+ * @example
+ * ```ts
+ * const endpoints: Endpoint[] = await resolver.asyncResolve('localhost', 8080, usePromise);
+ * const v4 = endpoints.find((e) => e.family === 'IPv4');
+ * if (v4) await socket.asyncConnect(v4, usePromise);
+ * ```
+ */
 export interface Endpoint {
   /** The IP address, for example `'127.0.0.1'` or `'::1'`. */
   readonly address: string;
@@ -10,7 +19,16 @@ export interface Endpoint {
   readonly family: 'IPv4' | 'IPv6';
 }
 
-/** Where to connect or listen: a host (name or IP address) and a port. */
+/**
+ * Where to connect or listen: a host (name or IP address) and a port.
+ *
+ * @example
+ * ```ts
+ * const server: HostPort = { host: '127.0.0.1', port: 5555 };
+ * const acceptor = new TcpAcceptor(ctx, server);
+ * await new TcpSocket(ctx).asyncConnect(server, usePromise);
+ * ```
+ */
 export interface HostPort {
   /** A host name or an IP address (`TcpAcceptor` requires an address). */
   readonly host: string;
@@ -18,7 +36,20 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** `asyncConnect` takes `{ host, port }` or an `Endpoint` from a `Resolver`. */
+/**
+ * `asyncConnect` takes `{ host, port }` or an `Endpoint` from a `Resolver`.
+ *
+ * @example
+ * ```ts
+ * async function connect(ctx: IoContext, target: ConnectTarget): Promise<TcpSocket> {
+ *   const socket = new TcpSocket(ctx);
+ *   await socket.asyncConnect(target, usePromise);
+ *   return socket;
+ * }
+ * await connect(ctx, { host: 'localhost', port: 80 });
+ * await connect(ctx, { address: '::1', port: 80, family: 'IPv6' });
+ * ```
+ */
 export type ConnectTarget = HostPort | Endpoint;
 
 /** @internal Throws a TypeError unless `port` is an integer in 0..65535. */

@@ -46,6 +46,17 @@ function initiateResolve(handler: Handler<[Endpoint[]]>, resolver: Resolver, hos
  * Turns a host name and a service into endpoints, through Node's
  * `dns.lookup` (the system resolver, as asio's `getaddrinfo`). Lookups are
  * not on the zero-allocation path: each one hands Node a callback.
+ *
+ * @example
+ * ```ts
+ * const ctx = new IoContext();
+ * const resolver = new Resolver(ctx);
+ * resolver.asyncResolve('localhost', 'http', (err, endpoints) => {
+ *   if (err) return console.error(err.code); // host_not_found, …
+ *   for (const { address, port, family } of endpoints) console.log(family, address, port);
+ * });
+ * await ctx.run();
+ * ```
  */
 export class Resolver {
   /** The context whose run loop invokes this resolver's handlers. */
@@ -79,6 +90,16 @@ export class Resolver {
    * terminal, partial and total. The handler gets `operation_aborted`; the
    * system lookup itself cannot be stopped, runs on, and its result is
    * discarded.
+   *
+   * @example
+   * ```ts
+   * const endpoints = await resolver.asyncResolve('example.com', 443, usePromise);
+   * const socket = new TcpSocket(ctx);
+   * await socket.asyncConnect(endpoints[0]!, usePromise);
+   *
+   * // Give up on a slow lookup after two seconds:
+   * const found = await resolver.asyncResolve('example.com', 'https', withAbortSignal(AbortSignal.timeout(2000), usePromise));
+   * ```
    */
   asyncResolve<T extends CompletionToken<[Endpoint[]]>>(host: string, service: string | number, token: T): CompletionResult<T, [Endpoint[]]> {
     if (typeof host !== 'string' || host.length === 0) throw new TypeError('Resolver.asyncResolve: host must be a non-empty string');
@@ -91,6 +112,7 @@ export class Resolver {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(ResolveOp<Endpoint>).init(handler, port, allocator, this);
+    ctx.operationStarted(op, 'resolver', this, 'async_resolve');
     ctx.workStarted();
     this.#pending.push(op);
     if (!this.#registered) {
@@ -117,8 +139,19 @@ export class Resolver {
     return true;
   }
 
-  /** Aborts every pending lookup with `operation_aborted` (the lookups themselves run on). */
+  /**
+   * Aborts every pending lookup with `operation_aborted` (the lookups themselves run on).
+   *
+   * @example
+   * ```ts
+   * resolver.asyncResolve('slow.example', 80, (err) => {
+   *   if (err?.code === 'operation_aborted') console.log('lookup abandoned');
+   * });
+   * resolver.cancel();
+   * ```
+   */
   cancel(): void {
+    this.context.tracker?.operation('resolver', this, 'cancel');
     const aborted = new IoError('operation_aborted');
     for (let op = this.#pending.shift(); op !== null; op = this.#pending.shift()) {
       this.context.enqueue((op instanceof ResolveOp ? op : null)!.finish(aborted, null));

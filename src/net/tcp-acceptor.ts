@@ -14,7 +14,14 @@ import { checkPort, familyOf, hostOf, type Endpoint, type HostPort } from './end
 import { errnoError } from './errno.js';
 import { TcpSocket } from './tcp-socket.js';
 
-/** Options for `new TcpAcceptor(ctx, endpoint, options)`. */
+/**
+ * Options for `new TcpAcceptor(ctx, endpoint, options)`.
+ *
+ * @example
+ * ```ts
+ * const acceptor = new TcpAcceptor(ctx, { host: '0.0.0.0', port: 8080 }, { backlog: 1024 });
+ * ```
+ */
 export interface TcpAcceptorOptions {
   /**
    * The listen backlog (default 511), which also bounds how many accepted
@@ -29,7 +36,15 @@ export interface TcpAcceptorOptions {
   readonly reuseAddress?: boolean;
 }
 
-/** The default listen backlog (Node's). */
+/**
+ * The default listen backlog (Node's).
+ *
+ * @example
+ * ```ts
+ * // Twice the default, for a server that sees bursts of connections.
+ * const acceptor = new TcpAcceptor(ctx, { host: '0.0.0.0', port: 8080 }, { backlog: 2 * DEFAULT_BACKLOG });
+ * ```
+ */
 export const DEFAULT_BACKLOG = 511;
 
 /** @internal The parts of libuv's TCP server handle this module drives. */
@@ -66,6 +81,20 @@ function initiateAccept(handler: Handler<[TcpSocket]>, acceptor: TcpAcceptor): v
  *
  * Accepted sockets read straight into the caller's buffers (see
  * `TcpSocket`).
+ *
+ * @example
+ * ```ts
+ * const ctx = new IoContext();
+ * const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 }); // 0: any free port
+ * console.log(`listening on port ${acceptor.localEndpoint().port}`);
+ * const onAccept = (err: IoError | null, socket: TcpSocket): void => {
+ *   if (err) return; // operation_aborted once the acceptor is closed
+ *   startSession(socket);
+ *   acceptor.asyncAccept(onAccept);
+ * };
+ * acceptor.asyncAccept(onAccept);
+ * await ctx.run();
+ * ```
  */
 export class TcpAcceptor {
   /** The context whose run loop invokes this acceptor's handlers. */
@@ -139,12 +168,30 @@ export class TcpAcceptor {
     ctx.addService(this.#service);
   }
 
-  /** Whether the acceptor is still listening. */
+  /**
+   * Whether the acceptor is still listening.
+   *
+   * @example
+   * ```ts
+   * acceptor.close();
+   * acceptor.isOpen(); // false
+   * ```
+   */
   isOpen(): boolean {
     return this.#open;
   }
 
-  /** The address and port the acceptor listens on (the real port when bound to port 0). */
+  /**
+   * The address and port the acceptor listens on (the real port when bound
+   * to port 0). Throws `IoError` `bad_descriptor` once closed.
+   *
+   * @example
+   * ```ts
+   * const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 });
+   * const { port } = acceptor.localEndpoint();
+   * await new TcpSocket(ctx).asyncConnect({ host: '127.0.0.1', port }, usePromise);
+   * ```
+   */
   localEndpoint(): Endpoint {
     if (!this.#open) throw new IoError('bad_descriptor', 'TcpAcceptor.localEndpoint: the acceptor is closed');
     return this.#endpoint;
@@ -160,6 +207,16 @@ export class TcpAcceptor {
    * terminal, partial and total. Only this accept is withdrawn, with
    * `operation_aborted`; the acceptor keeps listening and a connection that
    * arrives later waits for the next accept.
+   *
+   * @example
+   * ```ts
+   * for (;;) {
+   *   const [err, socket] = await acceptor.asyncAccept(asTuple(usePromise));
+   *   if (err?.code === 'operation_aborted' || err?.code === 'bad_descriptor') break; // closed
+   *   if (err) continue; // for example no_descriptors: try again
+   *   void serve(socket!);
+   * }
+   * ```
    */
   asyncAccept<T extends CompletionToken<[TcpSocket]>>(token: T): CompletionResult<T, [TcpSocket]> {
     return asyncInitiate<[TcpSocket], T, TcpAcceptor>(initiateAccept, token, this);
@@ -170,6 +227,7 @@ export class TcpAcceptor {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator, this);
+    ctx.operationStarted(op, 'socket', this, 'async_accept');
     ctx.workStarted();
     if (!this.#open) {
       ctx.enqueue(op.finish(new IoError('bad_descriptor'), null));
@@ -203,8 +261,23 @@ export class TcpAcceptor {
     return true;
   }
 
-  /** Aborts every pending accept with `operation_aborted`; the acceptor keeps listening. */
+  /**
+   * Aborts every pending accept with `operation_aborted`; the acceptor keeps listening.
+   *
+   * @example
+   * ```ts
+   * acceptor.asyncAccept((err) => {
+   *   if (err?.code === 'operation_aborted') console.log('stopped accepting; still listening');
+   * });
+   * acceptor.cancel();
+   * ```
+   */
   cancel(): void {
+    this.context.tracker?.operation('socket', this, 'cancel');
+    this.#abortPending();
+  }
+
+  #abortPending(): void {
     const aborted = new IoError('operation_aborted');
     for (let op = this.#accepts.shift(); op !== null; op = this.#accepts.shift()) {
       this.context.enqueue((op instanceof AcceptOp ? op : null)!.finish(aborted, null));
@@ -215,10 +288,19 @@ export class TcpAcceptor {
    * Stops listening: pending accepts complete with `operation_aborted`,
    * connections waiting to be accepted are closed, and later accepts fail
    * with `bad_descriptor`. Closing twice does nothing.
+   *
+   * @example
+   * ```ts
+   * const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM');
+   * signals.asyncWait(() => {
+   *   acceptor.close(); // the pending accept completes with operation_aborted
+   * });
+   * ```
    */
   close(): void {
     if (!this.#open) return;
-    this.cancel();
+    this.context.tracker?.operation('socket', this, 'close');
+    this.#abortPending();
     this.#closeHandles();
     this.context.removeService(this.#service);
   }

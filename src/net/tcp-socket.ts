@@ -33,10 +33,34 @@ import {
  * handle before it switches to a socket-owned landing buffer (see
  * `TcpSocket.asyncReadSome`). Each registration keeps a small native record
  * until the socket closes, so the count is bounded.
+ *
+ * @example
+ * ```ts
+ * // Reads into a rotating set of buffers: each new buffer is one retarget.
+ * const pool = [Buffer.alloc(4096), Buffer.alloc(4096)];
+ * let i = 0;
+ * const onRead = (err: IoError | null, n: number): void => {
+ *   if (err) return socket.close();
+ *   i = (i + 1) % pool.length;
+ *   socket.asyncReadSome(pool[i]!, onRead); // started from a read handler: switched for free
+ * };
+ * socket.asyncReadSome(pool[0]!, onRead);
+ * // Reads started elsewhere with ever new buffers copy through a landing
+ * // buffer once READ_RETARGET_LIMIT registrations are used up.
+ * ```
  */
 export const READ_RETARGET_LIMIT = 64;
 
-/** The size of the socket-owned landing buffer used past `READ_RETARGET_LIMIT`. */
+/**
+ * The size of the socket-owned landing buffer used past `READ_RETARGET_LIMIT`.
+ *
+ * @example
+ * ```ts
+ * // A read buffer larger than this gains nothing on a socket that has used
+ * // up its retargets: each read copies at most READ_LANDING_SIZE bytes.
+ * const buf = Buffer.alloc(Math.min(wanted, READ_LANDING_SIZE));
+ * ```
+ */
 export const READ_LANDING_SIZE = 65536;
 
 /**
@@ -65,7 +89,15 @@ interface HandleHolder {
   _handle: NativeStreamHandle | null;
 }
 
-/** What `shutdown(how)` accepts. */
+/**
+ * What `shutdown(how)` accepts.
+ *
+ * @example
+ * ```ts
+ * const how: ShutdownType = halfClose ? 'send' : 'both';
+ * socket.shutdown(how);
+ * ```
+ */
 export type ShutdownType = 'send' | 'receive' | 'both';
 
 const EMPTY = new Uint8Array(0);
@@ -152,6 +184,24 @@ function initiateConnect(handler: Handler, socket: TcpSocket, host: string, port
  * and leaves the socket open; a peer reset is `connection_reset`; a refused
  * connect is `connection_refused`; reads and writes on a socket that is open
  * but not connected are `not_connected`.
+ *
+ * @example
+ * ```ts
+ * const ctx = new IoContext();
+ * const socket = new TcpSocket(ctx);
+ * const buf = Buffer.alloc(4096);
+ * socket.asyncConnect({ host: '127.0.0.1', port: 5555 }, (err) => {
+ *   if (err) return console.error(`connect: ${err.code}`);
+ *   socket.asyncWriteSome(Buffer.from('hello\n'), (err) => {
+ *     if (err) return socket.close();
+ *     socket.asyncReadSome(buf, (err, n) => {
+ *       if (!err) console.log(buf.toString('utf8', 0, n));
+ *       socket.close();
+ *     });
+ *   });
+ * });
+ * await ctx.run();
+ * ```
  */
 export class TcpSocket {
   /** The context whose run loop invokes this socket's handlers. */
@@ -284,6 +334,19 @@ export class TcpSocket {
    * `net.Socket` is switched to `allowHalfOpen` so reading eof leaves the
    * sending side open, as in asio. The adopted socket must have no `'data'`
    * or `'readable'` listeners of its own.
+   *
+   * @example
+   * ```ts
+   * import * as tls from 'node:tls';
+   *
+   * const tlsSocket = tls.connect({ host: 'example.com', port: 443, servername: 'example.com' });
+   * tlsSocket.once('secureConnect', () => {
+   *   const socket = TcpSocket.fromNetSocket(ctx, tlsSocket);
+   *   asyncWrite(socket, Buffer.from('GET / HTTP/1.0\r\nHost: example.com\r\n\r\n'), (err) => {
+   *     if (err) socket.close();
+   *   });
+   * });
+   * ```
    */
   static fromNetSocket(ctx: IoContext, socket: net.Socket): TcpSocket {
     if (!(socket instanceof net.Socket)) throw new TypeError('TcpSocket.fromNetSocket: expected a net.Socket or tls.TLSSocket');
@@ -312,7 +375,17 @@ export class TcpSocket {
     return s;
   }
 
-  /** Whether the socket is open (connected, connecting, or left open by a failed connect). */
+  /**
+   * Whether the socket is open (connected, connecting, or left open by a failed connect).
+   *
+   * @example
+   * ```ts
+   * const socket = new TcpSocket(ctx);
+   * socket.isOpen(); // false: asyncConnect opens it
+   * socket.asyncConnect({ host: '127.0.0.1', port: 5555 }, () => undefined);
+   * socket.isOpen(); // true, while connecting
+   * ```
+   */
   isOpen(): boolean {
     return this.#open;
   }
@@ -327,6 +400,18 @@ export class TcpSocket {
    * terminal, partial and total. The attempt is abandoned, the handler gets
    * `operation_aborted`, and the socket is left open and unconnected, as
    * after a failed connect.
+   *
+   * @example
+   * ```ts
+   * const socket = new TcpSocket(ctx);
+   * socket.asyncConnect({ host: 'localhost', port: 8080 }, (err) => {
+   *   if (err?.code === 'connection_refused') console.error('nobody listens on 8080');
+   * });
+   *
+   * // or, with an endpoint from a Resolver and a promise:
+   * const [endpoint] = await new Resolver(ctx).asyncResolve('example.com', 'http', usePromise);
+   * await socket.asyncConnect(endpoint!, usePromise);
+   * ```
    */
   asyncConnect<T extends CompletionToken>(target: ConnectTarget, token: T): CompletionResult<T, []> {
     const host = hostOf(target, 'TcpSocket.asyncConnect');
@@ -354,6 +439,17 @@ export class TcpSocket {
    * terminal, partial and total. Only this read is withdrawn; it completes
    * with `(operation_aborted, 0)`, no byte of the stream has been consumed
    * for it, and the socket stays usable: the next read gets the next bytes.
+   *
+   * @example
+   * ```ts
+   * const buf = Buffer.alloc(65536);
+   * const onRead: Handler<[number]> = (err, n) => {
+   *   if (err) return socket.close(); // eof: the peer finished sending
+   *   process.stdout.write(buf.subarray(0, n)); // copy out what you keep: buf is reused
+   *   socket.asyncReadSome(buf, onRead);
+   * };
+   * socket.asyncReadSome(buf, onRead);
+   * ```
    */
   asyncReadSome<T extends CompletionToken<[number]>>(buf: Uint8Array, token: T): CompletionResult<T, [number]> {
     checkBuffer(buf, 'TcpSocket.asyncReadSome');
@@ -382,6 +478,16 @@ export class TcpSocket {
    *   them from the caller's buffer until they are sent or the socket is
    *   closed. As asio's terminal type says, closing the socket is then the
    *   only safe next step; close it before reusing the buffer.
+   *
+   * @example
+   * ```ts
+   * const header = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n');
+   * const body = Buffer.from('ok');
+   * socket.asyncWriteSome([header, body], (err, n) => {
+   *   if (err) return socket.close();
+   *   // n === header.length + body.length; both buffers may be reused now
+   * });
+   * ```
    */
   asyncWriteSome<T extends CompletionToken<[number]>>(bufs: Uint8Array | readonly Uint8Array[], token: T): CompletionResult<T, [number]> {
     const total = totalLength(bufs, 'TcpSocket.asyncWriteSome');
@@ -393,6 +499,7 @@ export class TcpSocket {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(ConnectOp).init(handler, allocator, this);
+    ctx.operationStarted(op, 'socket', this, 'async_connect');
     ctx.workStarted();
     if (this.#connecting) {
       ctx.enqueue(op.finish(new IoError('already_started', 'TcpSocket.asyncConnect: a connect is already in progress')));
@@ -422,6 +529,7 @@ export class TcpSocket {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator, this);
+    ctx.operationStarted(op, 'socket', this, 'async_receive');
     ctx.workStarted();
     const early = this.#earlyError();
     if (early !== null) {
@@ -441,6 +549,7 @@ export class TcpSocket {
     const ctx = this.context;
     const allocator: Allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(WriteSomeOp).init(handler, bufs, total, allocator, this);
+    ctx.operationStarted(op, 'socket', this, 'async_send');
     ctx.workStarted();
     const early = this.#earlyError();
     if (early !== null) {
@@ -497,9 +606,22 @@ export class TcpSocket {
    * Aborts every pending connect, read and write with `operation_aborted`;
    * the socket stays open. Bytes of a write already passed to Node still go
    * out. An aborted connect leaves the socket open and unconnected.
+   *
+   * @example
+   * ```ts
+   * socket.asyncReadSome(buf, (err) => {
+   *   if (err?.code === 'operation_aborted') console.log('read cancelled; socket still open');
+   * });
+   * socket.cancel();
+   * ```
    */
   cancel(): void {
     if (!this.#open) return;
+    this.context.tracker?.operation('socket', this, 'cancel');
+    this.#abortPending();
+  }
+
+  #abortPending(): void {
     const aborted = new IoError('operation_aborted');
     if (this.#connectOp !== null) this.#abortConnect(aborted);
     this.#stopReading();
@@ -519,10 +641,22 @@ export class TcpSocket {
    * Closes the socket at once (no lingering): pending operations complete
    * with `operation_aborted`, later ones with `bad_descriptor`. Closing a
    * closed socket does nothing.
+   *
+   * @example
+   * ```ts
+   * socket.asyncReadSome(buf, (err, n) => {
+   *   if (err) {
+   *     socket.close(); // eof, connection_reset, …: release the socket
+   *     return;
+   *   }
+   *   // … use buf.subarray(0, n)
+   * });
+   * ```
    */
   close(): void {
     if (!this.#open) return;
-    this.cancel();
+    this.context.tracker?.operation('socket', this, 'close');
+    this.#abortPending();
     this.#open = false;
     this.#detach();
     if (this.#registered) {
@@ -536,6 +670,14 @@ export class TcpSocket {
    * writes (later writes fail with `shut_down`); `'receive'` completes pending
    * and later reads with `eof`. Throws `IoError` `bad_descriptor` on a closed
    * socket and `not_connected` on an unconnected one.
+   *
+   * @example
+   * ```ts
+   * // Send the request, then tell the server nothing more is coming.
+   * await asyncWrite(socket, request, usePromise);
+   * socket.shutdown('send');
+   * const [err, n] = await asyncRead(socket, reply, asTuple(usePromise)); // until the server's eof
+   * ```
    */
   shutdown(how: ShutdownType): void {
     if (how !== 'send' && how !== 'receive' && how !== 'both') {
@@ -553,7 +695,15 @@ export class TcpSocket {
     }
   }
 
-  /** The local address and port. Throws `IoError` when closed or not connected. */
+  /**
+   * The local address and port. Throws `IoError` when closed or not connected.
+   *
+   * @example
+   * ```ts
+   * await socket.asyncConnect({ host: '127.0.0.1', port: 5555 }, usePromise);
+   * const { address, port } = socket.localEndpoint(); // the ephemeral port picked for us
+   * ```
+   */
   localEndpoint(): Endpoint {
     const socket = this.#connectedSocket('localEndpoint');
     const address = socket.localAddress;
@@ -561,7 +711,18 @@ export class TcpSocket {
     return { address, port: socket.localPort ?? 0, family: familyOf(socket.localFamily, address) };
   }
 
-  /** The peer's address and port. Throws `IoError` when closed or not connected. */
+  /**
+   * The peer's address and port. Throws `IoError` when closed or not connected.
+   *
+   * @example
+   * ```ts
+   * acceptor.asyncAccept((err, socket) => {
+   *   if (err) return;
+   *   const peer = socket.remoteEndpoint();
+   *   console.log(`connection from ${peer.address}:${peer.port} (${peer.family})`);
+   * });
+   * ```
+   */
   remoteEndpoint(): Endpoint {
     const socket = this.#connectedSocket('remoteEndpoint');
     const address = socket.remoteAddress;
@@ -569,12 +730,29 @@ export class TcpSocket {
     return { address, port: socket.remotePort ?? 0, family: familyOf(socket.remoteFamily, address) };
   }
 
-  /** Turns Nagle's algorithm off (`true`) or on. */
+  /**
+   * Turns Nagle's algorithm off (`true`) or on. Throws `IoError` when closed
+   * or not connected.
+   *
+   * @example
+   * ```ts
+   * await socket.asyncConnect(endpoint, usePromise);
+   * socket.setNoDelay(true); // small request/response messages go out at once
+   * ```
+   */
   setNoDelay(on: boolean): void {
     this.#connectedSocket('setNoDelay').setNoDelay(on);
   }
 
-  /** Turns TCP keep-alive on or off; `delayMs` is the idle time before the first probe. */
+  /**
+   * Turns TCP keep-alive on or off; `delayMs` is the idle time before the
+   * first probe. Throws `IoError` when closed or not connected.
+   *
+   * @example
+   * ```ts
+   * socket.setKeepAlive(true, 60_000); // probe a connection idle for a minute
+   * ```
+   */
   setKeepAlive(on: boolean, delayMs?: number): void {
     if (delayMs !== undefined && (typeof delayMs !== 'number' || !(delayMs >= 0))) {
       throw new TypeError(`TcpSocket.setKeepAlive: delayMs must be a non-negative number, got ${String(delayMs)}`);

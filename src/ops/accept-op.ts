@@ -1,6 +1,8 @@
+import { asioErrorCode } from '../diagnostics/asio-error-code.js';
 import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
+import { OP_KIND } from './operation-kind.js';
 import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
 
 /**
@@ -8,19 +10,44 @@ import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
  * socket is `S` (a `TcpSocket`), or `null` when `err` is set. Cancellable
  * through a slot while pending (terminal, partial and total: a connection
  * that arrives later waits for the next accept).
+ *
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * const onAccept = makeCustomAllocHandler(memory, (err: IoError | null, socket: TcpSocket) => {
+ *   if (err) return;
+ *   startSession(socket);
+ *   acceptor.asyncAccept(onAccept); // reuses the AcceptOp freed just before this handler ran
+ * });
+ * acceptor.asyncAccept(onAccept);
+ * ```
  */
 export class AcceptOp<S = unknown> extends CancellableOp {
+  /** The completion handler; `null` while the op is free. */
   handler: Handler<[S]> | null;
+  /** The error the handler gets: `null` when a connection was accepted. */
   err: IoError | null;
+  /** The accepted socket, `null` when `err` is set. */
   socket: S | null;
 
   constructor() {
-    super();
+    super(OP_KIND.accept);
     this.handler = null;
     this.err = null;
     this.socket = null;
   }
 
+  /**
+   * Prepares the op for one accept; `owner` (the acceptor) is asked to
+   * withdraw it when its cancellation slot fires.
+   *
+   * @example
+   * ```ts
+   * // What TcpAcceptor.asyncAccept does:
+   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
+   * const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator, acceptor);
+   * ```
+   */
   init(handler: Handler<[S]>, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
     this.owner = owner;
     this.slot = null;
@@ -31,7 +58,16 @@ export class AcceptOp<S = unknown> extends CancellableOp {
     return this;
   }
 
-  /** Records the result; the owner then queues the op on its context. */
+  /**
+   * Records the result; the owner then queues the op on its context.
+   *
+   * @example
+   * ```ts
+   * const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator);
+   * op.finish(null, socket);
+   * op.complete(); // op back in `allocator` first, then handler(null, socket)
+   * ```
+   */
   finish(err: IoError | null, socket: S | null): this {
     this.detach();
     this.err = err;
@@ -48,6 +84,10 @@ export class AcceptOp<S = unknown> extends CancellableOp {
     this.next = null;
   }
 
+  override trackingArgs(): string {
+    return `ec=${asioErrorCode(this.err)}`;
+  }
+
   override complete(): void {
     const handler = this.handler!;
     const err = this.err;
@@ -55,7 +95,7 @@ export class AcceptOp<S = unknown> extends CancellableOp {
     const allocator = this.allocator!;
     this.reset();
     // Free before invoking: the handler may start the next operation in this memory.
-    allocator.deallocate(this);
+    this.free(allocator);
     handler(err, socket);
   }
 }

@@ -1,4 +1,5 @@
 export { Operation, type OpClass } from './operation.js';
+export { OPERATION_KINDS, type OperationKind } from './operation-kind.js';
 export { OpQueue } from './op-queue.js';
 export { PostOp } from './post-op.js';
 export { WaitOp } from './wait-op.js';

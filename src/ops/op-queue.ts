@@ -2,7 +2,16 @@ import type { Operation } from './operation.js';
 
 /**
  * An intrusive FIFO of operations, linked through `Operation.next`:
- * pushing and shifting never allocate.
+ * pushing and shifting never allocate. An op is in at most one queue at a
+ * time.
+ *
+ * @example
+ * ```ts
+ * const pending = new OpQueue();
+ * pending.push(allocator.allocate(PostOp).init(() => console.log('first'), allocator));
+ * pending.push(allocator.allocate(PostOp).init(() => console.log('second'), allocator));
+ * for (let op = pending.shift(); op !== null; op = pending.shift()) op.complete(); // first, second
+ * ```
  */
 export class OpQueue {
   #head: Operation | null = null;
@@ -14,15 +23,38 @@ export class OpQueue {
     return this.#length;
   }
 
+  /**
+   * Whether no operation is queued.
+   *
+   * @example
+   * ```ts
+   * while (!pending.isEmpty()) pending.shift()!.destroy();
+   * ```
+   */
   isEmpty(): boolean {
     return this.#head === null;
   }
 
-  /** The oldest queued operation, without removing it. */
+  /**
+   * The oldest queued operation, without removing it.
+   *
+   * @example
+   * ```ts
+   * const inProgress = reads.front(); // the read the socket is filling now
+   * ```
+   */
   front(): Operation | null {
     return this.#head;
   }
 
+  /**
+   * Appends `op` (which must not be in a queue) at the back.
+   *
+   * @example
+   * ```ts
+   * reads.push(allocator.allocate(ReadSomeOp).init(handler, buf, allocator));
+   * ```
+   */
   push(op: Operation): void {
     op.next = null;
     if (this.#tail === null) this.#head = op;
@@ -31,7 +63,15 @@ export class OpQueue {
     this.#length++;
   }
 
-  /** Removes and returns the oldest operation, or `null` when empty. */
+  /**
+   * Removes and returns the oldest operation, or `null` when empty.
+   *
+   * @example
+   * ```ts
+   * const op = reads.shift();
+   * if (op instanceof ReadSomeOp) op.finish(new IoError('operation_aborted'), 0);
+   * ```
+   */
   shift(): Operation | null {
     const op = this.#head;
     if (op === null) return null;
@@ -42,7 +82,14 @@ export class OpQueue {
     return op;
   }
 
-  /** Removes `op` wherever it is in the queue; returns whether it was there. */
+  /**
+   * Removes `op` wherever it is in the queue; returns whether it was there.
+   *
+   * @example
+   * ```ts
+   * if (reads.remove(op)) op.destroy(); // withdrawn before it completed
+   * ```
+   */
   remove(op: Operation): boolean {
     let prev: Operation | null = null;
     for (let cur = this.#head; cur !== null; prev = cur, cur = cur.next) {
@@ -57,7 +104,14 @@ export class OpQueue {
     return false;
   }
 
-  /** Moves every operation of `other` to the back of this queue. */
+  /**
+   * Moves every operation of `other` to the back of this queue.
+   *
+   * @example
+   * ```ts
+   * ready.append(due); // `due` is empty afterwards
+   * ```
+   */
   append(other: OpQueue): void {
     while (!other.isEmpty()) this.push(other.shift()!);
   }

@@ -1,4 +1,15 @@
 import type { Allocator } from '../allocation/allocator.js';
+import { OP_KIND } from './operation-kind.js';
+
+/**
+ * @internal What an operation reports to the context that started it: the
+ * allocation statistics and, with handler tracking on, destruction without
+ * invocation. Implemented by `IoContext`.
+ */
+export interface OperationObserver {
+  /** `op` (already reset) is going back to its allocator; `trackId` is non-zero when it was never invoked under tracking. */
+  operationFreed(op: Operation, trackId: number): void;
+}
 
 /**
  * The base of every asynchronous operation: the state an operation keeps from
@@ -6,36 +17,146 @@ import type { Allocator } from '../allocation/allocator.js';
  * associated allocator.
  *
  * Contract for subclasses (one per file, named `*-op.ts`):
- * - the constructor takes no arguments and sets every field, so all instances
- *   of a class keep one shape and an allocator can recycle them;
+ * - the constructor takes no arguments, passes its kind to `super`, and sets
+ *   every field, so all instances of a class keep one shape and an allocator
+ *   can recycle them;
  * - `init(...)` fills every field for one use, including `allocator`;
  * - `reset()` clears every reference (handler, buffer, socket, allocator, `next`);
  * - `complete()` takes the handler and results into locals, calls `reset()`,
- *   returns the op to its allocator, and only then invokes the handler;
+ *   returns the op to its allocator with `free()`, and only then invokes the
+ *   handler;
  * - `destroy()` returns the op to its allocator without invoking anything.
  *
  * The owning `IoContext` counts the work and handles exceptions around
  * `complete()`; an operation never calls back into the scheduler itself.
+ *
+ * @example
+ * ```ts
+ * // A user-defined operation: a nullary handler, freed before it runs.
+ * class NotifyOp extends Operation {
+ *   handler: (() => void) | null = null;
+ *   init(handler: () => void, allocator: Allocator): this {
+ *     this.handler = handler;
+ *     this.allocator = allocator;
+ *     return this;
+ *   }
+ *   override reset(): void {
+ *     this.handler = null;
+ *     this.allocator = null;
+ *     this.next = null;
+ *   }
+ *   override complete(): void {
+ *     const handler = this.handler!;
+ *     const allocator = this.allocator!;
+ *     this.reset();
+ *     this.free(allocator);
+ *     handler();
+ *   }
+ * }
+ * ```
  */
 export abstract class Operation {
   /** Intrusive link used by `OpQueue`; `null` whenever the op is not queued. */
   next: Operation | null = null;
   /** The allocator this op goes back to; set by `init`, cleared by `reset`. */
   allocator: Allocator | null = null;
+  /** @internal The index of this op's `OperationKind` (see `OPERATION_KINDS`). */
+  readonly kind: number;
+  /** @internal How many times a context has started this op object: 0 means it was constructed for this use. */
+  uses = 0;
+  /** @internal The context that counted this op's allocation; `null` once it is freed. */
+  observer: OperationObserver | null = null;
+  /** @internal The handler-tracking id while the op is pending under tracking, else 0. */
+  trackId = 0;
 
-  /** Frees this op, then invokes its handler with the results it holds. */
+  /** @param kind the op's index in `OPERATION_KINDS` (subclasses of the runtime pass theirs). */
+  constructor(kind: number = OP_KIND.other) {
+    this.kind = kind;
+  }
+
+  /**
+   * Frees this op, then invokes its handler with the results it holds.
+   * The owning context calls it from its run loop.
+   *
+   * @example
+   * ```ts
+   * const tracking = new TrackingAllocator(undefined, { log: true });
+   * const op = tracking.allocate(PostOp).init(() => tracking.record('invoke'), tracking);
+   * op.complete();
+   * tracking.events; // ['allocate:PostOp', 'deallocate:PostOp', 'invoke']
+   * ```
+   */
   abstract complete(): void;
 
-  /** Clears every reference the op holds so a pooled op retains nothing. */
+  /**
+   * Clears every reference the op holds so a pooled op retains nothing.
+   *
+   * @example
+   * ```ts
+   * const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator);
+   * op.reset();
+   * op.buffer; // null: a pooled op no longer keeps the buffer (or the handler) alive
+   * ```
+   */
   abstract reset(): void;
 
-  /** Frees this op without invoking its handler (shutdown, destruction). */
+  /**
+   * The arguments the handler will be invoked with, as handler tracking
+   * writes them (`ec=asio.system:0,bytes_transferred=5`). Empty by default.
+   *
+   * @example
+   * ```ts
+   * const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator);
+   * op.finish(null, 5);
+   * op.trackingArgs(); // 'ec=asio.system:0,bytes_transferred=5', written on the op's `>n` line
+   * ```
+   */
+  trackingArgs(): string {
+    return '';
+  }
+
+  /**
+   * Frees this op without invoking its handler (shutdown, destruction).
+   *
+   * @example
+   * ```ts
+   * const op = allocator.allocate(PostOp).init(() => console.log('never printed'), allocator);
+   * op.destroy(); // back in `allocator`; the handler is dropped
+   * ```
+   */
   destroy(): void {
     const allocator = this.allocator;
     this.reset();
-    allocator?.deallocate(this);
+    if (allocator !== null) this.free(allocator);
+  }
+
+  /**
+   * Returns this op, already reset, to `allocator`, and tells the context
+   * that started it. Every `complete()` calls it just before the handler.
+   */
+  protected free(allocator: Allocator): void {
+    const observer = this.observer;
+    if (observer !== null) {
+      this.observer = null;
+      const trackId = this.trackId;
+      this.trackId = 0;
+      observer.operationFreed(this, trackId);
+    }
+    allocator.deallocate(this);
   }
 }
 
-/** A concrete operation class: constructible without arguments. */
+/**
+ * A concrete operation class: constructible without arguments. Allocators
+ * are keyed by it.
+ *
+ * @example
+ * ```ts
+ * const pools = new Map<OpClass, Operation[]>();
+ * function take<T extends Operation>(type: OpClass<T>): T {
+ *   return (pools.get(type)?.pop() as T | undefined) ?? new type();
+ * }
+ * const op = take(ReadSomeOp);
+ * ```
+ */
 export type OpClass<T extends Operation = Operation> = new () => T;

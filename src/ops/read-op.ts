@@ -3,6 +3,7 @@ import type { Allocator } from '../allocation/allocator.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { makeStepHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
+import { OP_KIND } from './operation-kind.js';
 import { ComposedOp } from './composed-op.js';
 
 /** @internal What the composed reads need of a stream. */
@@ -14,6 +15,15 @@ export interface ReadSomeStream {
  * asio's completion condition: given the error of the last read and the bytes
  * transferred so far, returns the most the next read may transfer, or 0 when
  * the operation is complete.
+ *
+ * @example
+ * ```ts
+ * // Read until a whole HTTP header block (ending in an empty line) has arrived:
+ * const head = Buffer.alloc(8192);
+ * const untilBlankLine: CompletionCondition = (err, transferred) =>
+ *   err !== null || head.subarray(0, transferred).includes('\r\n\r\n') ? 0 : DEFAULT_MAX_TRANSFER;
+ * const n = await asyncRead(socket, head, untilBlankLine, usePromise);
+ * ```
  */
 export type CompletionCondition = (err: IoError | null, transferred: number) => number;
 
@@ -25,19 +35,38 @@ export type CompletionCondition = (err: IoError | null, transferred: number) => 
  * allocator; each intermediate read is allocated there too, one at a time.
  * Cancellable through the final handler's slot: terminal and partial (see
  * `ComposedOp`), completing with `(operation_aborted, bytes read so far)`.
+ *
+ * Buffer ownership: `buffer` belongs to the operation until the final
+ * handler runs.
+ *
+ * @example
+ * ```ts
+ * const tracking = new TrackingAllocator(undefined, { log: true });
+ * const header = Buffer.alloc(8);
+ * asyncRead(socket, header, bindAllocator(tracking, (err: IoError | null, n: number) => {
+ *   // tracking.events: allocate:ReadOp, then allocate:ReadSomeOp / deallocate:ReadSomeOp
+ *   // for each intermediate read, then deallocate:ReadOp before this handler ran
+ * }));
+ * ```
  */
 export class ReadOp extends ComposedOp {
+  /** The final handler; `null` while the op is free. */
   handler: Handler<[number]> | null;
+  /** The stream read from. */
   stream: ReadSomeStream | null;
+  /** The caller's buffer, filled from the front. */
   buffer: Uint8Array | null;
+  /** Decides after each read how much more to read (see `transferAll`, `transferExactly`). */
   condition: CompletionCondition | null;
+  /** The bytes read so far. */
   total: number;
+  /** The error the final handler gets: `null` on success. */
   err: IoError | null;
   /** The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
-    super();
+    super(OP_KIND.read);
     this.handler = null;
     this.stream = null;
     this.buffer = null;
@@ -53,6 +82,17 @@ export class ReadOp extends ComposedOp {
     );
   }
 
+  /**
+   * Prepares the op for one composed read of `stream` into `buffer`, and
+   * records the cancellation slot `handler` carries.
+   *
+   * @example
+   * ```ts
+   * // What asyncRead(socket, buf, transferExactly(4), handler) does:
+   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
+   * allocator.allocate(ReadOp).init(handler, socket, buf, transferExactly(4), allocator).start();
+   * ```
+   */
   init(handler: Handler<[number]>, stream: ReadSomeStream, buffer: Uint8Array, condition: CompletionCondition, allocator: Allocator): this {
     this.handler = handler;
     this.stream = stream;
@@ -65,14 +105,32 @@ export class ReadOp extends ComposedOp {
     return this;
   }
 
-  /** Issues the first read (a zero-length one when the condition is already met, so the handler runs from the loop). */
+  /**
+   * Issues the first read (a zero-length one when the condition is already
+   * met, so the handler runs from the loop).
+   *
+   * @example
+   * ```ts
+   * const op = allocator.allocate(ReadOp).init(handler, socket, buf, transferAll(), allocator);
+   * op.start(); // socket.asyncReadSome(buf, op.onStep)
+   * ```
+   */
   start(): void {
     this.armSlot();
     this.#readNext(this.condition!(null, 0));
     this.forwardEarly();
   }
 
-  /** One intermediate read finished. */
+  /**
+   * One intermediate read finished: completes the op, or issues the next
+   * read. `onStep` calls it.
+   *
+   * @example
+   * ```ts
+   * // A stream's asyncReadSome completing a step calls:
+   * op.onStep(null, 512); // → op.advance(null, 512): read more, or complete with (null, op.total)
+   * ```
+   */
   advance(err: IoError | null, n: number): void {
     this.total += n;
     const max = err === null ? this.condition!(null, this.total) : 0;
@@ -116,7 +174,7 @@ export class ReadOp extends ComposedOp {
     const allocator = this.allocator!;
     this.reset();
     // Free before invoking: the handler may start the next operation in this memory.
-    allocator.deallocate(this);
+    this.free(allocator);
     handler(err, total);
   }
 }

@@ -4,10 +4,19 @@ import { IoError } from '../errors/io-error.js';
 import type { DynamicBuffer } from '../net/dynamic-buffer.js';
 import { makeStepHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
+import { OP_KIND } from './operation-kind.js';
 import { ComposedOp } from './composed-op.js';
 import type { ReadSomeStream } from './read-op.js';
 
-/** The most one intermediate read of `asyncReadUntil` asks for. */
+/**
+ * The most one intermediate read of `asyncReadUntil` asks for.
+ *
+ * @example
+ * ```ts
+ * // A line buffer that always has room for one full intermediate read:
+ * const lines = new DynamicBuffer(maxLineLength + READ_UNTIL_MAX_READ);
+ * ```
+ */
 export const READ_UNTIL_MAX_READ = 65536;
 const READ_UNTIL_MIN_READ = 512;
 const NO_BYTES = new Uint8Array(0);
@@ -23,22 +32,44 @@ const NO_BYTES = new Uint8Array(0);
  * `ComposedOp`). A cancelled op completes with `(operation_aborted, 0)`
  * like any other error before the delimiter: the bytes read so far are not
  * lost but committed to the buffer (its `size`), as with `eof`.
+ *
+ * Buffer ownership: `dynbuf` belongs to the operation until the final
+ * handler runs; do not `prepare`, `commit` or `consume` it meanwhile.
+ *
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * const lines = new DynamicBuffer(4096);
+ * const onLine = makeCustomAllocHandler(memory, (err: IoError | null, n: number) => {
+ *   if (err) return socket.close();
+ *   lines.consume(n);
+ *   asyncReadUntil(socket, lines, '\n', onLine); // the same ReadUntilOp object every line
+ * });
+ * asyncReadUntil(socket, lines, '\n', onLine);
+ * ```
  */
 export class ReadUntilOp extends ComposedOp {
+  /** The final handler; `null` while the op is free. */
   handler: Handler<[number]> | null;
+  /** The stream read from. */
   stream: ReadSomeStream | null;
+  /** The caller's buffer the bytes are read into. */
   dynbuf: DynamicBuffer | null;
+  /** The delimiter as bytes, or `null` when it is a pattern. */
   delimBytes: Uint8Array | null;
+  /** The delimiter as a RegExp (matched against latin1 text), or `null` when it is bytes. */
   delimPattern: RegExp | null;
   /** Readable offset the next byte search starts at (bytes before it cannot start a match). */
   searchFrom: number;
+  /** The error the final handler gets: `null` when the delimiter was found. */
   err: IoError | null;
+  /** The bytes up to and including the delimiter. */
   bytes: number;
   /** The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
-    super();
+    super(OP_KIND.readUntil);
     this.handler = null;
     this.stream = null;
     this.dynbuf = null;
@@ -56,6 +87,18 @@ export class ReadUntilOp extends ComposedOp {
     );
   }
 
+  /**
+   * Prepares the op for reading `stream` into `dynbuf` until it holds the
+   * delimiter (`delimBytes` or `delimPattern`, the other `null`), and
+   * records the cancellation slot `handler` carries.
+   *
+   * @example
+   * ```ts
+   * // What asyncReadUntil(socket, lines, '\r\n', handler) does:
+   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
+   * allocator.allocate(ReadUntilOp).init(handler, socket, lines, Buffer.from('\r\n'), null, allocator).start();
+   * ```
+   */
   init(
     handler: Handler<[number]>,
     stream: ReadSomeStream,
@@ -81,6 +124,12 @@ export class ReadUntilOp extends ComposedOp {
    * Starts: when the buffer already holds the delimiter (or is full) a
    * zero-length read lets the handler run from the loop, never inside the
    * initiating call; otherwise the first real read.
+   *
+   * @example
+   * ```ts
+   * const op = allocator.allocate(ReadUntilOp).init(handler, socket, lines, Buffer.from('\n'), null, allocator);
+   * op.start(); // socket.asyncReadSome(lines.prepare(…), op.onStep)
+   * ```
    */
   start(): void {
     this.armSlot();
@@ -92,7 +141,16 @@ export class ReadUntilOp extends ComposedOp {
     this.forwardEarly();
   }
 
-  /** One intermediate read finished. */
+  /**
+   * One intermediate read finished: commits its bytes to the buffer, then
+   * completes the op or reads more. `onStep` calls it.
+   *
+   * @example
+   * ```ts
+   * // A stream's asyncReadSome completing a step calls:
+   * op.onStep(null, 120); // → op.advance(null, 120): commit 120 bytes, search for the delimiter
+   * ```
+   */
   advance(err: IoError | null, n: number): void {
     const dynbuf = this.dynbuf!;
     if (n > 0) dynbuf.commit(n);
@@ -155,7 +213,7 @@ export class ReadUntilOp extends ComposedOp {
     const allocator = this.allocator!;
     this.reset();
     // Free before invoking: the handler may start the next operation in this memory.
-    allocator.deallocate(this);
+    this.free(allocator);
     handler(err, bytes);
   }
 }

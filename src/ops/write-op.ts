@@ -3,6 +3,7 @@ import type { Allocator } from '../allocation/allocator.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { makeStepHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
+import { OP_KIND } from './operation-kind.js';
 import { ComposedOp } from './composed-op.js';
 
 /** @internal What `asyncWrite` needs of a stream. */
@@ -17,19 +18,35 @@ export interface WriteSomeStream {
  * intermediate write is allocated there too, one at a time.
  * Cancellable through the final handler's slot: terminal and partial (see
  * `ComposedOp`), completing with `(operation_aborted, bytes written so far)`.
+ *
+ * Buffer ownership: the bytes of `buffers` must stay unchanged until the
+ * final handler runs.
+ *
+ * @example
+ * ```ts
+ * const memory = new HandlerAllocator();
+ * asyncWrite(socket, [header, body], bindAllocator(memory, (err: IoError | null, n: number) => { … }));
+ * memory.stats().byKind.write?.live; // 1 (the WriteOp) until the last intermediate write completes
+ * ```
  */
 export class WriteOp extends ComposedOp {
+  /** The final handler; `null` while the op is free. */
   handler: Handler<[number]> | null;
+  /** The stream written to. */
   stream: WriteSomeStream | null;
+  /** The caller's bytes: one buffer, or an array written as a gathered write. */
   buffers: Uint8Array | readonly Uint8Array[] | null;
+  /** How many bytes `buffers` holds in all. */
   total: number;
+  /** The bytes written so far. */
   written: number;
+  /** The error the final handler gets: `null` on success. */
   err: IoError | null;
   /** The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
-    super();
+    super(OP_KIND.write);
     this.handler = null;
     this.stream = null;
     this.buffers = null;
@@ -45,6 +62,17 @@ export class WriteOp extends ComposedOp {
     );
   }
 
+  /**
+   * Prepares the op for writing all `total` bytes of `buffers` to `stream`,
+   * and records the cancellation slot `handler` carries.
+   *
+   * @example
+   * ```ts
+   * // What asyncWrite(socket, data, handler) does:
+   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
+   * allocator.allocate(WriteOp).init(handler, socket, data, data.length, allocator).start();
+   * ```
+   */
   init(handler: Handler<[number]>, stream: WriteSomeStream, buffers: Uint8Array | readonly Uint8Array[], total: number, allocator: Allocator): this {
     this.handler = handler;
     this.stream = stream;
@@ -57,14 +85,31 @@ export class WriteOp extends ComposedOp {
     return this;
   }
 
-  /** Issues the first write: all the buffers at once (a gathered write for an array). */
+  /**
+   * Issues the first write: all the buffers at once (a gathered write for an array).
+   *
+   * @example
+   * ```ts
+   * const op = allocator.allocate(WriteOp).init(handler, socket, [header, body], header.length + body.length, allocator);
+   * op.start(); // socket.asyncWriteSome([header, body], op.onStep)
+   * ```
+   */
   start(): void {
     this.armSlot();
     this.stream!.asyncWriteSome(this.buffers!, this.onStep);
     this.forwardEarly();
   }
 
-  /** One intermediate write finished. */
+  /**
+   * One intermediate write finished: completes the op, or writes the rest.
+   * `onStep` calls it.
+   *
+   * @example
+   * ```ts
+   * // A stream's asyncWriteSome that took only part of the bytes:
+   * op.onStep(null, 1000); // → op.advance(null, 1000): writes the bytes from offset 1000 on
+   * ```
+   */
   advance(err: IoError | null, n: number): void {
     this.written += n;
     if (err !== null || this.written >= this.total || n === 0) {
@@ -108,7 +153,7 @@ export class WriteOp extends ComposedOp {
     const allocator = this.allocator!;
     this.reset();
     // Free before invoking: the handler may start the next operation in this memory.
-    allocator.deallocate(this);
+    this.free(allocator);
     handler(err, written);
   }
 }

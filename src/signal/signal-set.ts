@@ -12,7 +12,16 @@ import { SignalWaitOp } from '../ops/signal-wait-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 
-/** How many signals a set remembers while no wait is pending; older ones are dropped beyond it. */
+/**
+ * How many signals a set remembers while no wait is pending; older ones are dropped beyond it.
+ *
+ * @example
+ * ```ts
+ * const signals = new SignalSet(ctx, 'SIGUSR2');
+ * // Up to SIGNAL_SET_MEMORY SIGUSR2s sent before this wait each complete one wait, in order:
+ * signals.asyncWait((err, signal) => console.log(signal));
+ * ```
+ */
 export const SIGNAL_SET_MEMORY = 64;
 
 const uncatchable = new Set(['SIGKILL', 'SIGSTOP']);
@@ -73,12 +82,29 @@ export class SignalSet implements CancellableOpOwner {
     for (const name of names) this.add(name);
   }
 
-  /** The signals in the set. */
+  /**
+   * The signals in the set.
+   *
+   * @example
+   * ```ts
+   * new SignalSet(ctx, 'SIGINT', 'SIGTERM').signals(); // ['SIGINT', 'SIGTERM']
+   * ```
+   */
   signals(): string[] {
     return [...this.#names];
   }
 
-  /** Adds `name` (for example `'SIGUSR2'`) to the set; adding it twice does nothing. */
+  /**
+   * Adds `name` (for example `'SIGUSR2'`) to the set; adding it twice does
+   * nothing. Throws a TypeError for a name that is not a catchable signal,
+   * and `IoError` `bad_descriptor` after `close()`.
+   *
+   * @example
+   * ```ts
+   * const signals = new SignalSet(ctx);
+   * signals.add('SIGHUP'); // from now on SIGHUP completes a wait instead of ending the process
+   * ```
+   */
   add(name: string): void {
     checkSignalName(name, 'SignalSet.add');
     this.#checkOpen('SignalSet.add');
@@ -87,7 +113,14 @@ export class SignalSet implements CancellableOpOwner {
     process.on(name, this.#listener);
   }
 
-  /** Removes `name` from the set and forgets its undelivered occurrences. */
+  /**
+   * Removes `name` from the set and forgets its undelivered occurrences.
+   *
+   * @example
+   * ```ts
+   * signals.remove('SIGINT'); // Ctrl-C ends the process again
+   * ```
+   */
   remove(name: string): void {
     checkSignalName(name, 'SignalSet.remove');
     if (!this.#names.delete(name)) return;
@@ -96,7 +129,15 @@ export class SignalSet implements CancellableOpOwner {
     for (let i = remembered.length - 1; i >= 0; i--) if (remembered[i] === name) remembered.splice(i, 1);
   }
 
-  /** Removes every signal from the set. */
+  /**
+   * Removes every signal from the set; pending waits stay pending.
+   *
+   * @example
+   * ```ts
+   * await signals.asyncWait(usePromise);
+   * signals.clear(); // a second Ctrl-C gets Node's default action again
+   * ```
+   */
   clear(): void {
     this.#removeAll();
   }
@@ -106,13 +147,32 @@ export class SignalSet implements CancellableOpOwner {
    * `(err: IoError | null, signal: string) => void`: the signal's name, or
    * `operation_aborted` (with `''`) when cancelled, `bad_descriptor` after
    * `close()`. With `usePromise`, resolves the signal name.
+   *
+   * @example
+   * ```ts
+   * const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM');
+   * const signal = await signals.asyncWait(usePromise); // 'SIGINT' or 'SIGTERM'
+   * console.log(`${signal}: closing`);
+   * acceptor.close();
+   * ```
    */
   asyncWait<T extends CompletionToken<[string]>>(token: T): CompletionResult<T, [string]> {
     return asyncInitiate<[string], T, SignalSet>(SignalSet.#initiateWait, token, this);
   }
 
-  /** Cancels every pending wait with `operation_aborted` (queued); returns how many. */
+  /**
+   * Cancels every pending wait with `operation_aborted` (queued); returns how many.
+   *
+   * @example
+   * ```ts
+   * signals.asyncWait((err) => {
+   *   if (err?.code === 'operation_aborted') return; // cancelled: the server stopped on its own
+   * });
+   * signals.cancel(); // 1
+   * ```
+   */
   cancel(): number {
+    this.#ctx.tracker?.operation('signal_set', this, 'cancel');
     const waits = this.#waits;
     let count = 0;
     for (let op = waits.shift() as SignalWaitOp | null; op !== null; op = waits.shift() as SignalWaitOp | null) {
@@ -124,7 +184,17 @@ export class SignalSet implements CancellableOpOwner {
     return count;
   }
 
-  /** Removes every signal, cancels the pending waits and detaches from the context. Idempotent. */
+  /**
+   * Removes every signal, cancels the pending waits and detaches from the
+   * context. Later waits fail with `bad_descriptor`. Idempotent.
+   *
+   * @example
+   * ```ts
+   * // Once the server has stopped, let run() finish: a pending wait would keep it going.
+   * acceptor.close();
+   * signals.close();
+   * ```
+   */
   close(): void {
     if (this.#closed) return;
     this.#removeAll();
@@ -151,6 +221,7 @@ export class SignalSet implements CancellableOpOwner {
     const ctx = this.#ctx;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(SignalWaitOp).init(handler, allocator, this);
+    ctx.operationStarted(op, 'signal_set', this, 'async_wait');
     ctx.workStarted();
     if (this.#closed) {
       op.owner = null;
@@ -179,11 +250,16 @@ export class SignalSet implements CancellableOpOwner {
       return;
     }
     const ctx = this.#ctx;
-    for (let op = waits.shift() as SignalWaitOp | null; op !== null; op = waits.shift() as SignalWaitOp | null) {
+    // Take the next waiter before completing this one: the last completion
+    // runs its handler at once, and a wait it starts is for the next signal.
+    let op = waits.shift() as SignalWaitOp | null;
+    while (op !== null) {
+      const next = waits.shift() as SignalWaitOp | null;
       op.detach();
       op.signal = signal;
-      if (waits.isEmpty()) ctx.completeFromIo(op);
+      if (next === null) ctx.completeFromIo(op);
       else ctx.enqueue(op);
+      op = next;
     }
   }
 

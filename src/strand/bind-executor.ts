@@ -15,7 +15,9 @@ import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor
  * closure holding the arguments (the price of forwarding any signature);
  * the operation's own memory is freed before, as always.
  *
- * @typeParam F - the handler's type, which the result keeps
+ * @typeParam F - the handler's type, which the result keeps. Inferred from
+ * the operation the result is passed to, so an unannotated `(err, n) => …`
+ * gets that operation's completion signature, also through nested helpers.
  * @example
  * ```ts
  * const strand = new Strand(ctx);
@@ -24,7 +26,7 @@ import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor
  * }));
  * ```
  */
-export function bindExecutor<F extends (...args: never[]) => void>(ex: ExecutionContextLike, handler: F): F {
+export function bindExecutor<F>(ex: ExecutionContextLike, handler: F & CallableFunction): F {
   const executor = toExecutor(ex, 'bindExecutor');
   if (typeof handler !== 'function') throw new TypeError(`bindExecutor: the handler must be a function, got ${typeof handler}`);
   const call = handler as unknown as (...args: unknown[]) => void;

@@ -61,19 +61,62 @@ export class Strand implements Executor {
     this.context = this.#inner.context;
   }
 
-  /** The executor the strand runs its handlers on. */
+  /**
+   * The executor the strand runs its handlers on.
+   *
+   * @example
+   * ```ts
+   * const strand = new Strand(ctx);
+   * strand.innerExecutor() === ctx.getExecutor(); // true
+   * ```
+   */
   innerExecutor(): Executor {
     return this.#inner;
   }
 
+  /**
+   * Queues `handler` on the strand, behind the handlers already queued
+   * there; it never runs inside this call. Completion signature: `() => void`.
+   *
+   * @example
+   * ```ts
+   * const strand = new Strand(ctx);
+   * strand.post(() => console.log('1'));
+   * strand.post(() => console.log('2: after 1, never interleaved with another strand'));
+   * ```
+   */
   post(handler: () => void): void {
-    this.#enqueue(handler, 'Strand.post');
+    this.#enqueue(handler, 'post');
   }
 
+  /**
+   * Queues `handler` on the strand like `post` (on one thread a continuation
+   * orders the same way). Completion signature: `() => void`.
+   *
+   * @example
+   * ```ts
+   * strand.post(() => {
+   *   strand.defer(() => console.log('after the current handler returns'));
+   * });
+   * ```
+   */
   defer(handler: () => void): void {
-    this.#enqueue(handler, 'Strand.defer');
+    this.#enqueue(handler, 'defer');
   }
 
+  /**
+   * Runs `handler` inline when called from a handler of this strand, or when
+   * the strand is idle and the caller is a handler running on the strand's
+   * context; otherwise queues it like `post`. Completion signature: `() => void`.
+   *
+   * @example
+   * ```ts
+   * strand.post(() => {
+   *   strand.dispatch(() => console.log('1: inline, already inside the strand'));
+   *   console.log('2');
+   * });
+   * ```
+   */
   dispatch(handler: () => void): void {
     if (typeof handler !== 'function') throw new TypeError(`Strand.dispatch: the handler must be a function, got ${typeof handler}`);
     if (this.#running) {
@@ -91,10 +134,18 @@ export class Strand implements Executor {
       }
       return;
     }
-    this.#enqueue(handler, 'Strand.dispatch');
+    this.#enqueue(handler, 'dispatch');
   }
 
-  /** True while a handler of this strand is running. */
+  /**
+   * True while a handler of this strand is running.
+   *
+   * @example
+   * ```ts
+   * strand.post(() => console.log(strand.runningInThisThread())); // true
+   * post(ctx, () => console.log(strand.runningInThisThread()));    // false
+   * ```
+   */
   runningInThisThread(): boolean {
     return this.#running;
   }
@@ -107,12 +158,13 @@ export class Strand implements Executor {
     this.#inner.onWorkFinished();
   }
 
-  #enqueue(handler: () => void, caller: string): void {
-    if (typeof handler !== 'function') throw new TypeError(`${caller}: the handler must be a function, got ${typeof handler}`);
+  #enqueue(handler: () => void, how: 'post' | 'dispatch' | 'defer'): void {
+    if (typeof handler !== 'function') throw new TypeError(`Strand.${how}: the handler must be a function, got ${typeof handler}`);
     const ctx = this.context;
     if (ctx.isShutDown()) return;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(PostOp).init(handler, allocator);
+    ctx.operationStarted(op, 'strand', this, how);
     this.#queue.push(op);
     if (!this.#registered) {
       this.#registered = true;
@@ -128,12 +180,14 @@ export class Strand implements Executor {
   #runQueued(): void {
     const queue = this.#queue;
     let count = queue.length;
+    const tracker = this.context.tracker;
     this.#running = true;
     try {
       while (count-- > 0) {
         const op = queue.shift();
         if (op === null) break;
-        op.complete();
+        if (tracker === null) op.complete();
+        else tracker.invoke(op);
       }
     } finally {
       this.#running = false;

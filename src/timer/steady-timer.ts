@@ -28,10 +28,19 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
  * - Waits are cancellable per operation through a cancellation slot
  *   (`bindCancellationSlot`, `bindAbortSignal`, `withAbortSignal`): terminal,
  *   partial and total alike, aborting only that wait.
+ * - "Now" (for `expiresAfter` and the default expiry) is, on the default
+ *   clock, one `performance.now()` reading per stretch of synchronous code,
+ *   reused until the microtask queue next runs, as Node's `setTimeout` counts
+ *   from libuv's cached loop time. It is never later than `ctx.clock.now()`,
+ *   so a timer never fires before its delay has passed since that reading.
+ *   Whether a wait is already due is checked against a fresh reading,
+ *   unless the context's alarm, not yet due, rings before its expiry anyway.
+ *   Other clocks (`ManualClock`) are read at every call.
  *
  * Cost: all timers of a context share one heap and one Node timer. A timer
  * is one object; a wait allocates its `WaitOp` from the handler's allocator
- * (recycled) and nothing else; cancelling is O(1).
+ * (recycled) and nothing else; cancelling is O(1). Arming reads the clock
+ * only when the alarm has to move.
  *
  * @example
  * ```ts
@@ -57,7 +66,7 @@ export class SteadyTimer implements CancellableOpOwner {
 
   /**
    * @param ctx the context whose clock and run loop the timer uses
-   * @param expiry the initial expiry on `ctx.clock` (default: now, so already expired)
+   * @param expiry the initial expiry on `ctx.clock` (default: now, see the class notes, so already expired)
    */
   constructor(ctx: IoContext, expiry?: number) {
     if (!(ctx instanceof IoContext)) throw new TypeError('SteadyTimer: the first argument must be an IoContext');
@@ -65,7 +74,7 @@ export class SteadyTimer implements CancellableOpOwner {
     this.#ctx = ctx;
     const queue = TimerQueue.of(ctx);
     this.#queue = queue;
-    this.#expiry = expiry ?? ctx.clock.now();
+    this.#expiry = expiry ?? queue.now();
     this.#seq = queue.nextSeq();
   }
 
@@ -74,7 +83,16 @@ export class SteadyTimer implements CancellableOpOwner {
     return this.#ctx;
   }
 
-  /** The expiry, a time on the context's clock. */
+  /**
+   * The expiry, a time on the context's clock.
+   *
+   * @example
+   * ```ts
+   * const timer = new SteadyTimer(ctx);
+   * timer.expiresAfter(1000);
+   * const msLeft = timer.expiry() - ctx.clock.now(); // about 1000
+   * ```
+   */
   expiry(): number {
     return this.#expiry;
   }
@@ -82,6 +100,13 @@ export class SteadyTimer implements CancellableOpOwner {
   /**
    * Sets the expiry to `time` on the context's clock (`Infinity`: never),
    * cancelling the pending waits. Returns how many were cancelled.
+   *
+   * @example
+   * ```ts
+   * const deadline = ctx.clock.now() + 30_000;
+   * timer.expiresAt(deadline); // the same deadline for every step of a session
+   * timer.expiresAt(Infinity); // disarmed: a wait now pends until cancelled
+   * ```
    */
   expiresAt(time: number): number {
     checkTime(time, 'SteadyTimer.expiresAt', 'time');
@@ -93,11 +118,21 @@ export class SteadyTimer implements CancellableOpOwner {
 
   /**
    * Sets the expiry to `ms` milliseconds from now on the context's clock,
-   * cancelling the pending waits. Returns how many were cancelled.
+   * cancelling the pending waits. Returns how many were cancelled. On the
+   * default clock "now" is read once per stretch of synchronous code (see
+   * the class notes): timers armed together with one delay share an expiry.
+   *
+   * @example
+   * ```ts
+   * // An idle timeout pushed back on every read:
+   * socket.asyncReadSome(buf, (err, n) => {
+   *   if (!err) timer.expiresAfter(30_000); // the pending wait completes with operation_aborted
+   * });
+   * ```
    */
   expiresAfter(ms: number): number {
     checkTime(ms, 'SteadyTimer.expiresAfter', 'ms');
-    return this.expiresAt(this.#ctx.clock.now() + ms);
+    return this.expiresAt(this.#queue.now() + ms);
   }
 
   /**
@@ -106,16 +141,43 @@ export class SteadyTimer implements CancellableOpOwner {
    * the wait was cancelled (by `cancel`, `cancelOne`, a new expiry or its
    * cancellation slot). Several waits may be pending; they complete in the
    * order they were started. With `usePromise`, resolves `void` or rejects.
+   *
+   * @example
+   * ```ts
+   * const timer = new SteadyTimer(ctx);
+   * timer.expiresAfter(1000);
+   * timer.asyncWait((err) => {
+   *   if (err) return; // operation_aborted: cancelled or re-armed
+   *   console.log('a second has passed');
+   * });
+   *
+   * // or, in an async function:
+   * timer.expiresAfter(250);
+   * await timer.asyncWait(usePromise);
+   * ```
    */
   asyncWait<T extends CompletionToken>(token: T): CompletionResult<T, []> {
+    // A plain callback goes straight to the initiation, as asyncInitiate would send it.
+    if (typeof token === 'function') {
+      this.#startWait(token);
+      return undefined as CompletionResult<T, []>;
+    }
     return asyncInitiate<[], T, SteadyTimer>(SteadyTimer.#initiateWait, token, this);
   }
 
   /**
    * Cancels every pending wait (they complete with `operation_aborted`, queued,
    * never inside this call); the expiry stays. Returns how many were cancelled.
+   *
+   * @example
+   * ```ts
+   * timer.expiresAfter(5000);
+   * timer.asyncWait((err) => console.log(err?.code)); // 'operation_aborted'
+   * timer.cancel(); // 1
+   * ```
    */
   cancel(): number {
+    this.#ctx.tracker?.operation('deadline_timer', this, 'cancel');
     let op = this.#head;
     if (op === null) return 0;
     this.#head = null;
@@ -135,10 +197,20 @@ export class SteadyTimer implements CancellableOpOwner {
     return count;
   }
 
-  /** Cancels the oldest pending wait; returns 1, or 0 when none was pending. The expiry stays. */
+  /**
+   * Cancels the oldest pending wait; returns 1, or 0 when none was pending. The expiry stays.
+   *
+   * @example
+   * ```ts
+   * timer.asyncWait(() => console.log('first: cancelled'));
+   * timer.asyncWait(() => console.log('second: still waits for the expiry'));
+   * timer.cancelOne(); // 1
+   * ```
+   */
   cancelOne(): number {
     const op = this.#head;
     if (op === null) return 0;
+    this.#ctx.tracker?.operation('deadline_timer', this, 'cancel_one');
     this.#abortWait(op);
     return 1;
   }
@@ -203,6 +275,7 @@ export class SteadyTimer implements CancellableOpOwner {
     const ctx = this.#ctx;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(WaitOp).init(handler, allocator, this);
+    ctx.operationStarted(op, 'deadline_timer', this, 'async_wait');
     ctx.workStarted();
     const queue = this.#queue;
     if (queue.isShutDown()) {

@@ -1,4 +1,4 @@
-import { createAlarm, type Alarm, type Clock } from '../io-context/clock.js';
+import { createAlarm, freshNow, turnNow, type Alarm, type Clock } from '../io-context/clock.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { OpQueue } from '../ops/op-queue.js';
 import type { Operation } from '../ops/operation.js';
@@ -33,12 +33,13 @@ function isLive(timer: QueuedTimer, token: number): boolean {
 }
 
 /**
- * @internal Every timer of one `IoContext`: a 4-ary min-heap (`TimerHeap`)
- * of timers with pending waits, keyed by (expiry, sequence), and one alarm
- * on the context's clock (one Node timer on the default clock) armed for the
- * earliest expiry.
+ * @internal Every timer of one `IoContext`: an ordered set (`TimerSet`:
+ * sorted runs, plus a 4-ary heap for stragglers) of timers with pending
+ * waits, keyed by (expiry, sequence), and one alarm on the context's clock
+ * (one Node timer on the default clock) armed for the earliest expiry.
  *
- * - Arming a timer later than the alarm costs a heap insert and nothing else.
+ * - Arming a timer later than the alarm costs an insert and nothing else,
+ *   not even a clock reading while the alarm is not due.
  * - Cancelling is O(1): the timer's slot is left in the heap, dead (lazy
  *   deletion). Dead slots are dropped when they reach the top, and all at
  *   once (O(n)) when they outnumber the live ones, so the heap never holds
@@ -47,8 +48,9 @@ function isLive(timer: QueuedTimer, token: number): boolean {
  *   due re-arms for the new earliest expiry (so arm+cancel churn never
  *   touches the Node timer).
  * - When the alarm rings, every wait due by `clock.now()` is collected in
- *   deadline order, queued on the context, and the queue drained once, in
- *   that callback: equal deadlines complete in the order they were set.
+ *   deadline order (a run of due slots at a time), queued on the context,
+ *   and the queue drained once, in that callback: equal deadlines complete
+ *   in the order they were set.
  *
  * It is the context's `IoService`: `shutdown()` destroys every pending wait
  * without invoking it.
@@ -67,10 +69,16 @@ export class TimerQueue implements IoService {
 
   readonly #onAlarm = (): void => {
     this.#armedAt = Infinity;
-    this.#fireDue(true);
+    this.#fireDue(true, freshNow(this.#clock));
   };
   readonly #onDeadline = (): void => {
-    this.#fireDue(true);
+    this.#fireDue(true, freshNow(this.#clock));
+  };
+  /** `popDue`'s visitor: a due slot's timer, if the slot is live, hands its waits over. */
+  readonly #takeDue = (timer: QueuedTimer, token: number): void => {
+    if (!isLive(timer, token)) return;
+    this.#live--;
+    timer.takeWaits(this.#due);
   };
 
   private constructor(ctx: IoContext) {
@@ -105,6 +113,14 @@ export class TimerQueue implements IoService {
     return this.#heap.topExpiry();
   }
 
+  /**
+   * The time expiries count from: `turnNow(clock)`, which on the default
+   * clock is read once per stretch of synchronous code.
+   */
+  now(): number {
+    return turnNow(this.#clock);
+  }
+
   /** A fresh sequence number for an expiry being set. */
   nextSeq(): number {
     return ++this.#seq;
@@ -133,12 +149,16 @@ export class TimerQueue implements IoService {
    * already due, queues the due waits on the context at once (every due
    * wait, in order; they run on the next drain, never inside the initiating
    * call); otherwise makes sure the alarm rings by `expiry`.
+   *
+   * The common case, an expiry at or after an alarm that is not due yet by
+   * `now()`, needs no clock reading; the others read the clock afresh.
    */
   settle(expiry: number): void {
-    if (expiry === Infinity) return;
+    const armedAt = this.#armedAt;
+    if (expiry >= armedAt && (armedAt === Infinity || armedAt > turnNow(this.#clock))) return;
     const now = this.#clock.now();
-    if (expiry <= now) this.#fireDue(false);
-    else if (expiry < this.#armedAt) this.#arm(expiry);
+    if (expiry <= now) this.#fireDue(false, now);
+    else if (expiry < armedAt) this.#arm(expiry);
   }
 
   /** A timer's live slot died (its waits were cancelled): O(1), compacting now and then. */
@@ -172,26 +192,17 @@ export class TimerQueue implements IoService {
   }
 
   /**
-   * Moves every wait due by now to the context. From an alarm (`fromIo`) the
-   * last one goes through `completeFromIo`, which drains the queue in this
-   * callback; otherwise all are only queued.
+   * Moves every wait due by `now` (a fresh clock reading) to the context.
+   * From an alarm (`fromIo`) the last one goes through `completeFromIo`,
+   * which drains the queue in this callback; otherwise all are only queued.
    */
-  #fireDue(fromIo: boolean): void {
+  #fireDue(fromIo: boolean, now: number): void {
     const ctx = this.#ctx;
-    const now = this.#clock.now();
     const heap = this.#heap;
     const due = this.#due;
-    while (heap.length > 0) {
-      const expiry = heap.topExpiry();
-      const timer = heap.topItem();
-      const live = isLive(timer, heap.topToken());
-      // Dead slots at the top go even when not due, so the alarm is armed for a live timer.
-      if (live && expiry > now) break;
-      heap.pop();
-      if (!live) continue;
-      this.#live--;
-      timer.takeWaits(due);
-    }
+    heap.popDue(now, this.#takeDue);
+    // Dead slots at the top go even when not due, so the alarm is armed for a live timer.
+    while (heap.length > 0 && !isLive(heap.topItem(), heap.topToken())) heap.pop();
     // Re-arm before any handler runs: handlers may arm timers of their own.
     const next = heap.topExpiry();
     if (next < this.#armedAt) this.#arm(next);

@@ -6,66 +6,117 @@ export const MAX_TIMER_RUNS = 32;
 /** Below this many consumed slots a run does not bother to reclaim them. */
 const RECLAIM_AT = 1024;
 
-/** One sorted run: slots in (expiry, seq) order, consumed from `head`. */
+/** Numbers per slot in `Run.keys`: expiry, seq, token. */
+const KEYS = 3;
+
+/** Slots a new run has room for: 6 numbers, a typed array small enough to live on V8's heap (cheap to make). */
+const RUN_CAPACITY = 2;
+
+/** The largest emptied run (in slots) a `TimerSet` keeps for reuse. */
+const SPARE_CAPACITY = 4096;
+
+/**
+ * One sorted run: slots in (expiry, seq) order, consumed from `head`. The
+ * keys of slot `i` are `keys[3i]` (expiry), `keys[3i + 1]` (seq) and
+ * `keys[3i + 2]` (token), in one typed array that doubles when full: an
+ * append writes three numbers in place, where growing three JS arrays would
+ * copy each of them again and again.
+ */
 class Run<T> {
   readonly items: T[] = [];
-  readonly expiry: number[] = [];
-  readonly seq: number[] = [];
-  readonly token: number[] = [];
+  keys = new Float64Array(RUN_CAPACITY * KEYS);
   head = 0;
 
   append(item: T, expiry: number, seq: number, token: number): void {
-    this.items.push(item);
-    this.expiry.push(expiry);
-    this.seq.push(seq);
-    this.token.push(token);
+    const items = this.items;
+    const k = items.length * KEYS;
+    let keys = this.keys;
+    if (k === keys.length) {
+      keys = new Float64Array(k * 2);
+      keys.set(this.keys);
+      this.keys = keys;
+    }
+    items.push(item);
+    keys[k] = expiry;
+    keys[k + 1] = seq;
+    keys[k + 2] = token;
+  }
+
+  headExpiry(): number {
+    return this.keys[this.head * KEYS]!;
+  }
+
+  headSeq(): number {
+    return this.keys[this.head * KEYS + 1]!;
+  }
+
+  headToken(): number {
+    return this.keys[this.head * KEYS + 2]!;
   }
 
   tailExpiry(): number {
-    return this.expiry[this.expiry.length - 1]!;
+    return this.keys[(this.items.length - 1) * KEYS]!;
   }
 
   tailSeq(): number {
-    return this.seq[this.seq.length - 1]!;
+    return this.keys[(this.items.length - 1) * KEYS + 1]!;
+  }
+
+  /** Empties the run (keeping its key array) for reuse. */
+  reset(): void {
+    this.items.length = 0;
+    this.head = 0;
   }
 
   /** Drops the consumed slots once they are many and at least half the run. */
   reclaim(): void {
     const head = this.head;
-    if (head < RECLAIM_AT || head * 2 < this.items.length) return;
+    const length = this.items.length;
+    if (head < RECLAIM_AT || head * 2 < length) return;
     this.items.splice(0, head);
-    this.expiry.splice(0, head);
-    this.seq.splice(0, head);
-    this.token.splice(0, head);
-    this.head = 0;
+    this.#moveKeys(head, length);
   }
 
   /** Keeps the unconsumed slots for which `keep` is true, in order; returns how many. */
   retain(keep: (item: T, token: number) => boolean): number {
-    const { items, expiry, seq, token } = this;
+    const { items, keys } = this;
+    const length = items.length;
     let kept = 0;
-    for (let i = this.head; i < items.length; i++) {
+    for (let i = this.head; i < length; i++) {
       const item = items[i]!;
-      if (!keep(item, token[i]!)) continue;
+      const k = i * KEYS;
+      if (!keep(item, keys[k + 2]!)) continue;
+      const to = kept * KEYS;
       items[kept] = item;
-      expiry[kept] = expiry[i]!;
-      seq[kept] = seq[i]!;
-      token[kept] = token[i]!;
+      keys[to] = keys[k]!;
+      keys[to + 1] = keys[k + 1]!;
+      keys[to + 2] = keys[k + 2]!;
       kept++;
     }
     items.length = kept;
-    expiry.length = kept;
-    seq.length = kept;
-    token.length = kept;
-    this.head = 0;
+    this.#moveKeys(0, kept);
     return kept;
+  }
+
+  /** Moves the keys of slots [from, to) to the front, gives back most of a mostly empty array, and resets `head`. */
+  #moveKeys(from: number, to: number): void {
+    const length = to - from;
+    const capacity = this.keys.length / KEYS;
+    if (capacity > RUN_CAPACITY && length * 4 <= capacity) {
+      const keys = new Float64Array(Math.max(RUN_CAPACITY, length * 2) * KEYS);
+      keys.set(this.keys.subarray(from * KEYS, to * KEYS));
+      this.keys = keys;
+    } else if (from !== 0) {
+      this.keys.copyWithin(0, from * KEYS, to * KEYS);
+    }
+    this.head = 0;
   }
 }
 
 function headBefore<T>(a: Run<T>, b: Run<T>): boolean {
-  const ae = a.expiry[a.head]!;
-  const be = b.expiry[b.head]!;
-  return ae < be || (ae === be && a.seq[a.head]! < b.seq[b.head]!);
+  const ae = a.headExpiry();
+  const be = b.headExpiry();
+  return ae < be || (ae === be && a.headSeq() < b.headSeq());
 }
 
 function compareTails<T>(a: Run<T>, b: Run<T>): number {
@@ -100,6 +151,8 @@ export class TimerSet<T> {
   #length = 0;
   /** Where the smallest slot is: a run, or `null` for the heap. */
   #top: Run<T> | null = null;
+  /** An emptied run kept for the next new one, so runs coming and going do not allocate. */
+  #spare: Run<T> | null = null;
 
   /** How many slots the set holds, dead ones included. */
   get length(): number {
@@ -109,7 +162,7 @@ export class TimerSet<T> {
   /** The smallest expiry, or `Infinity` when empty. */
   topExpiry(): number {
     const top = this.#top;
-    return top !== null ? top.expiry[top.head]! : this.#heap.topExpiry();
+    return top !== null ? top.headExpiry() : this.#heap.topExpiry();
   }
 
   /** The item of the smallest slot; only when not empty. */
@@ -121,7 +174,7 @@ export class TimerSet<T> {
   /** The token of the smallest slot; only when not empty. */
   topToken(): number {
     const top = this.#top;
-    return top !== null ? top.token[top.head]! : this.#heap.topToken();
+    return top !== null ? top.headToken() : this.#heap.topToken();
   }
 
   /** Adds a slot: O(1) when it extends the newest run, O(log runs + log n) at worst. */
@@ -135,11 +188,13 @@ export class TimerSet<T> {
       if (!(te < expiry || (te === expiry && last.tailSeq() <= seq))) index = this.#findRun(expiry, seq);
     }
     if (index >= 0) {
-      const run = runs[index]!;
-      run.append(item, expiry, seq, token);
-      // A run's head changes only when it was empty, which never stays in the set.
-    } else if (runs.length < MAX_TIMER_RUNS) {
-      const run = new Run<T>();
+      // A run's head, hence the top, changes only when it was empty, which never stays in the set.
+      runs[index]!.append(item, expiry, seq, token);
+      return;
+    }
+    if (runs.length < MAX_TIMER_RUNS) {
+      const run = this.#spare ?? new Run<T>();
+      this.#spare = null;
       run.append(item, expiry, seq, token);
       runs.unshift(run); // its tail is before every other tail
       this.#pushHead(run);
@@ -158,14 +213,78 @@ export class TimerSet<T> {
     } else {
       top.head++;
       if (top.head === top.items.length) {
-        this.#runs.splice(this.#runs.indexOf(top), 1);
-        this.#popHead();
+        this.#dropTop(top);
       } else {
         top.reclaim();
         this.#siftHead(0);
       }
     }
     this.#selectTop();
+  }
+
+  /**
+   * Removes every slot whose expiry is not after `limit`, smallest first,
+   * calling `visit(item, token)` for each just before it goes; `visit` must
+   * not change the set, nor throw. The slots of the top run that come before every
+   * other run's head and the heap's top go in one step, so a batch of due
+   * timers from a few streams costs O(1) each, not a pop each.
+   */
+  popDue(limit: number, visit: (item: T, token: number) => void): void {
+    const heads = this.#heads;
+    const heap = this.#heap;
+    for (;;) {
+      const top = this.#top;
+      if (top === null) {
+        if (heap.length === 0 || heap.topExpiry() > limit) return;
+        visit(heap.topItem(), heap.topToken());
+        this.#length--;
+        heap.pop();
+        this.#selectTop();
+        continue;
+      }
+      // The next slot outside the top run: the smaller child of the root head, or the heap's top.
+      let be = Infinity;
+      let bs = Infinity;
+      for (let c = 1; c < 3 && c < heads.length; c++) {
+        const run = heads[c]!;
+        const e = run.headExpiry();
+        if (e < be || (e === be && run.headSeq() < bs)) {
+          be = e;
+          bs = run.headSeq();
+        }
+      }
+      if (heap.length > 0) {
+        const e = heap.topExpiry();
+        if (e < be || (e === be && heap.topSeq() < bs)) {
+          be = e;
+          bs = heap.topSeq();
+        }
+      }
+      const { items, keys } = top;
+      const end = items.length;
+      const head = top.head;
+      let i = head;
+      let k = i * KEYS;
+      // The run's head is the smallest slot; the ones after it follow while they still come first.
+      while (keys[k]! <= limit) {
+        visit(items[i]!, keys[k + 2]!);
+        i++;
+        k += KEYS;
+        if (i === end) break;
+        const e = keys[k]!;
+        if (e > be || (e === be && keys[k + 1]! > bs)) break;
+      }
+      if (i === head) return;
+      this.#length -= i - head;
+      top.head = i;
+      if (i === end) {
+        this.#dropTop(top);
+      } else {
+        top.reclaim();
+        this.#siftHead(0);
+      }
+      this.#selectTop();
+    }
   }
 
   /**
@@ -227,9 +346,17 @@ export class TimerSet<T> {
       this.#top = run;
       return;
     }
-    const re = run.expiry[run.head]!;
+    const re = run.headExpiry();
     const he = heap.topExpiry();
-    this.#top = re < he || (re === he && run.seq[run.head]! < heap.topSeq()) ? run : null;
+    this.#top = re < he || (re === he && run.headSeq() < heap.topSeq()) ? run : null;
+  }
+
+  /** Removes `top`, the run at the root of the heads, now consumed; keeps it as the spare if it is not large. */
+  #dropTop(top: Run<T>): void {
+    this.#runs.splice(this.#runs.indexOf(top), 1);
+    this.#popHead();
+    top.reset();
+    if (top.keys.length <= SPARE_CAPACITY * KEYS) this.#spare = top;
   }
 
   #pushHead(run: Run<T>): void {

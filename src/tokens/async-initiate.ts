@@ -13,6 +13,10 @@ function isTokenAdapter(token: unknown): token is TokenAdapter {
  * `TokenAdapter` (`usePromise`, `asTuple(…)`, `detached`, or your own)
  * builds the handler and the return value.
  *
+ * Completion signature: `Handler<R>`, that is
+ * `(err: IoError | null, ...results: R) => void`; `initiation` must call the
+ * handler exactly once, and never before it returns.
+ *
  * @example
  * ```ts
  * function asyncWaitTwice<T extends CompletionToken<[]>>(timer: SteadyTimer, token: T) {

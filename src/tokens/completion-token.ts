@@ -19,6 +19,17 @@ export type Handler<R extends unknown[] = []> = (err: IoError | null, ...results
  * The function an asynchronous operation hands to `asyncInitiate`: it starts
  * the operation and arranges for `handler` to be called once. It receives up
  * to three arguments so the callback path needs no closure or array.
+ *
+ * @example
+ * ```ts
+ * // Module level, so no closure is made per call:
+ * const initiateRead: Initiation<[number], TcpSocket, Uint8Array, undefined> = (handler, socket, buf) => {
+ *   socket.asyncReadSome(buf, handler);
+ * };
+ * function readInto<T extends CompletionToken<[number]>>(socket: TcpSocket, buf: Uint8Array, token: T) {
+ *   return asyncInitiate<[number], T, TcpSocket, Uint8Array>(initiateRead, token, socket, buf);
+ * }
+ * ```
  */
 export type Initiation<R extends unknown[], A, B, C> = (handler: Handler<R>, a: A, b: B, c: C) => void;
 
@@ -26,6 +37,22 @@ export type Initiation<R extends unknown[], A, B, C> = (handler: Handler<R>, a: 
  * A completion token other than a plain callback: it decides how the
  * operation reports (a promise, a tuple, nothing) and what the initiating
  * function returns. `kind` selects the return type.
+ *
+ * @example
+ * ```ts
+ * // A token that logs every error and otherwise drops the result:
+ * const logErrors: Detached = {
+ *   kind: 'detached',
+ *   launch<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, a: A, b: B, c: C): undefined {
+ *     const handler = (err: IoError | null, ..._results: R): void => {
+ *       if (err) console.error(err.code);
+ *     };
+ *     initiation(handler, a, b, c);
+ *     return undefined;
+ *   },
+ * };
+ * asyncWrite(socket, Buffer.from('bye\n'), logErrors);
+ * ```
  */
 export interface TokenAdapter {
   /** Which return type `CompletionResult` gives the operation. */
@@ -34,31 +61,74 @@ export interface TokenAdapter {
   launch<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, a: A, b: B, c: C): unknown;
 }
 
-/** The `usePromise` token's type. */
+/**
+ * The `usePromise` token's type.
+ *
+ * @example
+ * ```ts
+ * function readAll(socket: TcpSocket, buf: Uint8Array, token: UsePromise): Promise<number> {
+ *   return asyncRead(socket, buf, token);
+ * }
+ * ```
+ */
 export interface UsePromise extends TokenAdapter {
+  /** Always `'promise'`: the operation returns a `Promise`. */
   readonly kind: 'promise';
 }
 
-/** The type of `asTuple(token)`. */
+/**
+ * The type of `asTuple(token)`.
+ *
+ * @example
+ * ```ts
+ * const tuple: AsTuple = asTuple(usePromise);
+ * const [err, n] = await socket.asyncReadSome(buf, tuple);
+ * ```
+ */
 export interface AsTuple extends TokenAdapter {
+  /** Always `'tuple'`: the operation returns a promise of `[err, ...results]`. */
   readonly kind: 'tuple';
 }
 
-/** The `detached` token's type. */
+/**
+ * The `detached` token's type.
+ *
+ * @example
+ * ```ts
+ * function fireAndForget(token: Detached): void {
+ *   asyncWrite(socket, Buffer.from('ping\n'), token);
+ * }
+ * fireAndForget(detached);
+ * ```
+ */
 export interface Detached extends TokenAdapter {
+  /** Always `'detached'`: the operation returns nothing and its result is dropped. */
   readonly kind: 'detached';
 }
 
-/** A token that wraps another (for example an AbortSignal binding) and returns what the inner one does. */
+/**
+ * A token that wraps another (for example an AbortSignal binding) and returns what the inner one does.
+ *
+ * @example
+ * ```ts
+ * const token: WrappedToken<UsePromise> = withAbortSignal(AbortSignal.timeout(1000), usePromise);
+ * const n = await socket.asyncReadSome(buf, token); // Promise<number>, as with usePromise
+ * ```
+ */
 export interface WrappedToken<Inner> extends TokenAdapter {
+  /** Always `'wrapped'`: the operation returns what `inner` makes it return. */
   readonly kind: 'wrapped';
+  /** The wrapped token. */
   readonly inner: Inner;
 }
 
 /**
  * Anything an asynchronous operation with results `R` accepts as its last
  * argument: a `Handler<R>`, `usePromise`, `asTuple(usePromise)`, `detached`,
- * or a wrapping token such as `withAbortSignal(signal, usePromise)`.
+ * or a wrapping token such as `withAbortSignal(signal, usePromise)`. The
+ * `WrappedToken<Handler<R>>` member lets an unannotated callback inside
+ * `withAbortSignal(signal, (err, n) => …)` take its parameter types from the
+ * operation.
  *
  * @example
  * ```ts
@@ -68,12 +138,34 @@ export interface WrappedToken<Inner> extends TokenAdapter {
  * timer.asyncWait(detached);                         // void
  * ```
  */
-export type CompletionToken<R extends unknown[] = []> = Handler<R> | TokenAdapter;
+export type CompletionToken<R extends unknown[] = []> = Handler<R> | WrappedToken<Handler<R>> | TokenAdapter;
 
-/** What a promise resolves with for results `R`: nothing, the one result, or all of them as a tuple. */
+/**
+ * What a promise resolves with for results `R`: nothing, the one result, or all of them as a tuple.
+ *
+ * @example
+ * ```ts
+ * type A = PromiseValue<[]>;               // void
+ * type B = PromiseValue<[number]>;         // number
+ * type C = PromiseValue<[number, string]>; // [number, string]
+ * ```
+ */
 export type PromiseValue<R extends unknown[]> = R extends [] ? void : R extends [infer Only] ? Only : R;
 
-/** What an asynchronous operation with results `R` returns when given token `T`. */
+/**
+ * What an asynchronous operation with results `R` returns when given token `T`.
+ *
+ * @example
+ * ```ts
+ * // Your own operation, returning whatever the caller's token asks for:
+ * function asyncReadByte<T extends CompletionToken<[number]>>(socket: TcpSocket, token: T): CompletionResult<T, [number]> {
+ *   const one = new Uint8Array(1);
+ *   return asyncRead(socket, one, token);
+ * }
+ * asyncReadByte(socket, (err, n) => { … });          // void
+ * const n = await asyncReadByte(socket, usePromise);  // Promise<number>
+ * ```
+ */
 export type CompletionResult<T, R extends unknown[]> = T extends (...args: never[]) => unknown
   ? void
   : T extends UsePromise

@@ -12,28 +12,41 @@ export interface RunningExample {
   readonly port: number;
   /** Everything written to stdout and stderr so far. */
   output(): string;
+  /** What was written to stderr alone so far. */
+  stderr(): string;
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>;
   /** Sends `signal` (default SIGTERM) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-function spawnExample(script: string, args: readonly string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [path.join(examplesDir, script), ...args]);
+interface SpawnedExample {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function spawnExample(script: string, args: readonly string[], env?: NodeJS.ProcessEnv): SpawnedExample {
+  const child = spawn(process.execPath, [path.join(examplesDir, script), ...args], env === undefined ? {} : { env: { ...process.env, ...env } });
   let out = '';
+  let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+    err += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code) => {
       resolve(code);
     });
   });
-  return { child, output: () => out, exited };
+  return { child, output: () => out, stderr: () => err, exited };
 }
 
-/** Starts `node dist/examples/<script> args…` and waits for its `listening on host:port` line. */
-export function startExample(script: string, args: readonly string[], timeoutMs = 10_000): Promise<RunningExample> {
-  const { child, output, exited } = spawnExample(script, args);
+/** Starts `node dist/examples/<script> args…` (with `env` added to the environment) and waits for its `listening on host:port` line. */
+export function startExample(script: string, args: readonly string[], timeoutMs = 10_000, env?: NodeJS.ProcessEnv): Promise<RunningExample> {
+  const { child, output, stderr, exited } = spawnExample(script, args, env);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -48,6 +61,7 @@ export function startExample(script: string, args: readonly string[], timeoutMs 
         child,
         port: Number(m[1]),
         output,
+        stderr,
         exited,
         stop: (signal: NodeJS.Signals = 'SIGTERM') => {
           child.kill(signal);

@@ -1,0 +1,51 @@
+import { constants } from 'node:os';
+import type { IoError, IoErrorCode } from '../errors/io-error.js';
+
+/** The POSIX error behind each code that asio reports in its system category. */
+const SYSTEM_ERRNO: Readonly<Partial<Record<IoErrorCode, string>>> = {
+  operation_aborted: 'ECANCELED',
+  bad_descriptor: 'EBADF',
+  already_started: 'EALREADY',
+  already_connected: 'EISCONN',
+  not_connected: 'ENOTCONN',
+  connection_reset: 'ECONNRESET',
+  connection_refused: 'ECONNREFUSED',
+  connection_aborted: 'ECONNABORTED',
+  broken_pipe: 'EPIPE',
+  timed_out: 'ETIMEDOUT',
+  address_in_use: 'EADDRINUSE',
+  address_not_available: 'EADDRNOTAVAIL',
+  host_unreachable: 'EHOSTUNREACH',
+  network_unreachable: 'ENETUNREACH',
+  access_denied: 'EACCES',
+  no_descriptors: 'EMFILE',
+  no_buffer_space: 'ENOBUFS',
+  message_size: 'EMSGSIZE',
+  invalid_argument: 'EINVAL',
+  shut_down: 'ESHUTDOWN',
+  try_again: 'EAGAIN',
+  interrupted: 'EINTR',
+};
+
+/** asio's `misc_errors` and `netdb_errors` values for the codes outside the system category. */
+const OTHER_CATEGORY: Readonly<Partial<Record<IoErrorCode, string>>> = {
+  already_open: 'asio.misc:1',
+  eof: 'asio.misc:2',
+  not_found: 'asio.misc:3',
+  host_not_found: 'asio.netdb:1',
+};
+
+/**
+ * @internal An error as asio's handler tracking writes an `error_code`:
+ * `<category>:<value>`, with `asio.system:0` for success. System errors use
+ * this platform's errno values.
+ */
+export function asioErrorCode(err: IoError | null): string {
+  if (err === null) return 'asio.system:0';
+  const other = OTHER_CATEGORY[err.code];
+  if (other !== undefined) return other;
+  const name = SYSTEM_ERRNO[err.code];
+  const errno = name !== undefined ? (constants.errno as Record<string, number | undefined>)[name] : undefined;
+  if (errno !== undefined) return `asio.system:${String(errno)}`;
+  return `asio.system:${String(Math.abs(err.errno ?? -1))}`;
+}

@@ -1,0 +1,287 @@
+/**
+ * Every public export is documented: a summary, an `@example`, and, for
+ * asynchronous operations, the completion signature.
+ *
+ * The rule, checked with the TypeScript compiler on `src/index.ts`:
+ *
+ * 1. Public means exported from `src/index.ts` (re-exports followed to the
+ *    declaration), minus anything tagged `@internal` (stripped from the
+ *    build). A symbol's comment is the last doc comment of each of its
+ *    declarations, taken together (an overloaded function may carry it on
+ *    its first signature; a const and a type of the same name may share it).
+ * 2. Every public export has a summary (text before the first tag) and an
+ *    `@example` tag containing a ```ts fenced block.
+ * 3. Classes: every public member of the class is checked: members declared
+ *    on the class itself and members inherited from an ancestor class that
+ *    is not exported (they are documented nowhere else). Skipped: `#private`,
+ *    `private` and `protected` members; `@internal` members, and members of
+ *    an `@internal` ancestor (the build strips that ancestor with its
+ *    members); the constructor (the class comment and its example cover
+ *    construction); members declared outside `src/` (such as `Error`'s).
+ *    Methods, static or not, need a summary and an `@example`; properties
+ *    and accessors need a summary.
+ * 4. Interfaces: every member declared on the interface, or inherited from an
+ *    interface that is not exported (and not `@internal`), needs a summary
+ *    (the interface's example shows them in use).
+ * 5. A class member with no doc comment of its own that overrides a base
+ *    class member or implements an interface member is documented by that
+ *    member's comment (TypeDoc shows it there), which then only needs a
+ *    summary. A member with a comment of its own is held to rule 3.
+ * 6. Every function or method (class or interface) named `async` followed by
+ *    a capital (`asyncReadSome`, `asyncWait`, `asyncInitiate`, …), or named
+ *    `post`, `dispatch` or `defer`, states its completion signature: its
+ *    comment contains `Completion signature:`.
+ *
+ * Failures are collected and reported as one list.
+ */
+import * as path from 'node:path';
+import ts from 'typescript';
+
+const root = path.join(__dirname, '..');
+const srcDir = path.join(root, 'src') + path.sep;
+const entry = path.join(root, 'src', 'index.ts');
+
+const COMPLETION_SIGNATURE = 'Completion signature:';
+
+function loadProgram(): ts.Program {
+  const configPath = path.join(root, 'tsconfig.json');
+  const read = ts.readConfigFile(configPath, (file) => ts.sys.readFile(file));
+  if (read.error !== undefined) throw new Error(ts.flattenDiagnosticMessageText(read.error.messageText, '\n'));
+  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, root);
+  return ts.createProgram([entry], { ...parsed.options, noEmit: true });
+}
+
+interface DocText {
+  /** At least one declaration has a doc comment. */
+  present: boolean;
+  summary: string;
+  examples: string[];
+  /** The summary and every tag's text. */
+  all: string;
+  internal: boolean;
+}
+
+function isInSrc(node: ts.Node): boolean {
+  return path.normalize(node.getSourceFile().fileName).startsWith(srcDir);
+}
+
+/** The doc comment TypeDoc uses for `decl`: the last one before it (a variable's sits on its statement). */
+function lastJsDoc(decl: ts.Node): ts.JSDoc | undefined {
+  const docs = ts.getJSDocCommentsAndTags(decl).filter(ts.isJSDoc);
+  return docs[docs.length - 1];
+}
+
+function isInternal(decl: ts.Node): boolean {
+  return ts.getJSDocCommentsAndTags(decl).some(
+    (doc) => ts.isJSDoc(doc) && (doc.tags ?? []).some((tag) => tag.tagName.text === 'internal'),
+  );
+}
+
+/** Implementation signatures of overloaded functions and methods are not shown by TypeDoc. */
+function isOverloadImplementation(decl: ts.Declaration, all: readonly ts.Declaration[]): boolean {
+  return (
+    (ts.isFunctionDeclaration(decl) || ts.isMethodDeclaration(decl)) &&
+    decl.body !== undefined &&
+    all.some((other) => other !== decl && other.kind === decl.kind && (other as ts.FunctionLikeDeclaration).body === undefined)
+  );
+}
+
+function docOf(decls: readonly ts.Declaration[]): DocText {
+  const text: DocText = { present: false, summary: '', examples: [], all: '', internal: false };
+  for (const decl of decls) {
+    if (isInternal(decl)) text.internal = true;
+    if (isOverloadImplementation(decl, decls)) continue;
+    const doc = lastJsDoc(decl);
+    if (doc === undefined) continue;
+    text.present = true;
+    const summary = (ts.getTextOfJSDocComment(doc.comment) ?? '').trim();
+    if (summary !== '') text.summary += (text.summary === '' ? '' : '\n') + summary;
+    text.all += `${summary}\n`;
+    for (const tag of doc.tags ?? []) {
+      const tagText = ts.getTextOfJSDocComment(tag.comment) ?? '';
+      text.all += `${tagText}\n`;
+      if (tag.tagName.text === 'example') text.examples.push(tagText);
+    }
+  }
+  return text;
+}
+
+function hasTsExample(doc: DocText): boolean {
+  return doc.examples.some((example) => example.includes('```ts'));
+}
+
+function needsCompletionSignature(name: string): boolean {
+  return /^async[A-Z]/.test(name) || name === 'post' || name === 'dispatch' || name === 'defer';
+}
+
+type MemberKind = 'method' | 'property' | 'accessor';
+
+function memberKind(decl: ts.Declaration): MemberKind | null {
+  if (ts.isMethodDeclaration(decl) || ts.isMethodSignature(decl)) return 'method';
+  if (ts.isPropertyDeclaration(decl) || ts.isPropertySignature(decl) || ts.isParameter(decl)) return 'property';
+  if (ts.isGetAccessorDeclaration(decl) || ts.isSetAccessorDeclaration(decl)) return 'accessor';
+  return null;
+}
+
+/** The class or interface a member is declared in (a parameter property: its constructor's class). */
+function containerOf(decl: ts.Declaration): ts.Node {
+  return ts.isParameter(decl) ? decl.parent.parent : decl.parent;
+}
+
+function isHiddenMember(decl: ts.Declaration): boolean {
+  const name = ts.getNameOfDeclaration(decl);
+  if (name !== undefined && ts.isPrivateIdentifier(name)) return true;
+  return (ts.getCombinedModifierFlags(decl) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0;
+}
+
+interface Finding {
+  /** Re-exported modules that do not resolve: their exports would go unchecked. */
+  unresolved: string[];
+  missingSummary: string[];
+  missingExample: string[];
+  missingCompletionSignature: string[];
+  checked: number;
+}
+
+function collect(): Finding {
+  const program = loadProgram();
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(entry);
+  if (source === undefined) throw new Error(`cannot load ${entry}`);
+  const moduleSymbol = checker.getSymbolAtLocation(source);
+  if (moduleSymbol === undefined) throw new Error('src/index.ts has no module symbol');
+
+  const resolve = (symbol: ts.Symbol): ts.Symbol =>
+    (symbol.flags & ts.SymbolFlags.Alias) !== 0 ? checker.getAliasedSymbol(symbol) : symbol;
+
+  const exported = checker.getExportsOfModule(moduleSymbol).map((symbol) => ({ name: symbol.getName(), symbol: resolve(symbol) }));
+  /** Class and interface declarations whose members are checked under their own name. */
+  const publicContainers = new Set<ts.Node>();
+  for (const { symbol } of exported) {
+    for (const decl of symbol.declarations ?? []) {
+      if (!isInternal(decl)) publicContainers.add(decl);
+    }
+  }
+
+  const finding: Finding = { unresolved: [], missingSummary: [], missingExample: [], missingCompletionSignature: [], checked: 0 };
+
+  // Walk the `export … from` chain: an unresolved module would hide its exports from this test.
+  const visited = new Set<ts.SourceFile>();
+  const walk = (file: ts.SourceFile): void => {
+    if (visited.has(file)) return;
+    visited.add(file);
+    for (const statement of file.statements) {
+      if (!ts.isExportDeclaration(statement) || statement.moduleSpecifier === undefined) continue;
+      const target = checker.getSymbolAtLocation(statement.moduleSpecifier);
+      const targetFile = target?.valueDeclaration;
+      if (targetFile === undefined || !ts.isSourceFile(targetFile)) {
+        finding.unresolved.push(`${path.relative(root, file.fileName)}: ${statement.moduleSpecifier.getText(file)}`);
+      } else {
+        walk(targetFile);
+      }
+    }
+  };
+  walk(source);
+
+  /** The comment a class member shows: its own, else that of the member it overrides or implements. */
+  const inheritedDoc = (owner: ts.Type, memberName: string, isStatic: boolean, seen: Set<ts.Type>): DocText | null => {
+    if (seen.has(owner)) return null;
+    seen.add(owner);
+    const candidates: ts.Type[] = [];
+    if (!isStatic && owner.isClassOrInterface()) candidates.push(...checker.getBaseTypes(owner));
+    for (const decl of owner.getSymbol()?.declarations ?? []) {
+      if (!ts.isClassDeclaration(decl)) continue;
+      for (const clause of decl.heritageClauses ?? []) {
+        if (clause.token !== ts.SyntaxKind.ImplementsKeyword) continue;
+        for (const node of clause.types) candidates.push(checker.getTypeAtLocation(node));
+      }
+    }
+    for (const base of candidates) {
+      const member = base.getProperty(memberName);
+      const decls = member?.declarations ?? [];
+      const doc = docOf(decls);
+      if (doc.present) return doc;
+      const deeper = inheritedDoc(base, memberName, isStatic, seen);
+      if (deeper !== null) return deeper;
+    }
+    return null;
+  };
+
+  const checkMember = (ownerName: string, ownerType: ts.Type, container: 'class' | 'interface', member: ts.Symbol, isStatic: boolean): void => {
+    const decls = (member.declarations ?? []).filter(isInSrc);
+    if (decls.length === 0) return;
+    if (decls.some(isHiddenMember)) return;
+    // Members declared on another public class or interface are checked there.
+    const ownDecls: readonly ts.Node[] = ownerType.getSymbol()?.declarations ?? [];
+    const containers = decls.map(containerOf);
+    if (!containers.some((node) => ownDecls.includes(node)) && containers.every((node) => publicContainers.has(node))) return;
+    if (containers.some(isInternal)) return;
+    const kind = memberKind(decls[0]!);
+    if (kind === null) return;
+    const own = docOf(decls);
+    if (own.internal) return;
+    const name = `${ownerName}${isStatic ? '.' : '#'}${member.getName()}`;
+    finding.checked++;
+
+    let doc = own;
+    let inherited = false;
+    if (!own.present && container === 'class') {
+      const fromBase = inheritedDoc(ownerType, member.getName(), isStatic, new Set());
+      if (fromBase !== null) {
+        doc = fromBase;
+        inherited = true;
+      }
+    }
+    if (doc.summary === '') finding.missingSummary.push(name);
+    if (container === 'class' && kind === 'method' && !inherited && !hasTsExample(doc)) finding.missingExample.push(name);
+    if (kind === 'method' && needsCompletionSignature(member.getName()) && !doc.all.includes(COMPLETION_SIGNATURE)) {
+      finding.missingCompletionSignature.push(name);
+    }
+  };
+
+  for (const { name, symbol } of exported) {
+    const decls = symbol.declarations ?? [];
+    const doc = docOf(decls);
+    if (doc.internal) continue;
+    finding.checked++;
+    if (doc.summary === '') finding.missingSummary.push(name);
+    if (!hasTsExample(doc)) finding.missingExample.push(name);
+    if ((symbol.flags & ts.SymbolFlags.Function) !== 0 && needsCompletionSignature(name) && !doc.all.includes(COMPLETION_SIGNATURE)) {
+      finding.missingCompletionSignature.push(name);
+    }
+
+    if ((symbol.flags & ts.SymbolFlags.Class) !== 0) {
+      const instanceType = checker.getDeclaredTypeOfSymbol(symbol);
+      for (const member of checker.getPropertiesOfType(instanceType)) checkMember(name, instanceType, 'class', member, false);
+      const staticType = checker.getTypeOfSymbol(symbol);
+      for (const member of checker.getPropertiesOfType(staticType)) {
+        if (member.getName() !== 'prototype') checkMember(name, instanceType, 'class', member, true);
+      }
+    } else if ((symbol.flags & ts.SymbolFlags.Interface) !== 0) {
+      const type = checker.getDeclaredTypeOfSymbol(symbol);
+      for (const member of checker.getPropertiesOfType(type)) checkMember(name, type, 'interface', member, false);
+    }
+  }
+  return finding;
+}
+
+describe('TSDoc on the public API', () => {
+  const finding = collect();
+
+  test('finds the public exports', () => {
+    expect(finding.unresolved).toEqual([]);
+    expect(finding.checked).toBeGreaterThan(50);
+  });
+
+  test('every public export and member has a summary', () => {
+    expect(finding.missingSummary).toEqual([]);
+  });
+
+  test('every public export and public class method has an @example with a ```ts block', () => {
+    expect(finding.missingExample).toEqual([]);
+  });
+
+  test(`every async* function or method, and post/dispatch/defer, states "${COMPLETION_SIGNATURE}"`, () => {
+    expect(finding.missingCompletionSignature).toEqual([]);
+  });
+});

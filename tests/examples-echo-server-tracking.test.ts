@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { instance } from '@viz-js/viz';
+import { parseHandlerTrace } from '../src/index.js';
+import { startExample } from './support/example-process.js';
+
+const CLI = path.join(__dirname, '..', 'dist', 'src', 'diagnostics', 'handlerviz-cli.js');
+
+/** Sends `text` on a node:net client and resolves with the echo, once all of it came back. */
+function echoOnce(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const s = net.connect(port, '127.0.0.1', () => s.write(text));
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      got += d;
+      if (got.length >= text.length) s.end();
+    });
+    s.on('close', () => {
+      resolve(got);
+    });
+    s.on('error', reject);
+  });
+}
+
+/** `node dist/src/diagnostics/handlerviz-cli.js < input`: the DOT it prints. */
+function handlerviz(input: string): Promise<string> {
+  const child = spawn(process.execPath, [CLI]);
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdin.end(input);
+  return new Promise((resolve, reject) => {
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`proactor-handlerviz exited ${String(code)}: ${err}`));
+    });
+  });
+}
+
+describe('tracing the echo server as a user would', () => {
+  test('PROACTOR_HANDLER_TRACKING=1 npm start 2> trace; proactor-handlerviz < trace > graph.dot; Graphviz renders the chains', async () => {
+    const server = await startExample('echo-server.js', ['--port', '0'], 10_000, { PROACTOR_HANDLER_TRACKING: '1' });
+    expect(await echoOnce(server.port, 'hello proactor\n')).toBe('hello proactor\n');
+    expect(await echoOnce(server.port, 'second client\n')).toBe('second client\n');
+    expect(await server.stop('SIGTERM')).toBe(0);
+
+    const trace = server.stderr();
+    const parsed = parseHandlerTrace(trace);
+    const operations = parsed.edges.map((e) => `${e.operation.objectType}.${e.operation.name}`);
+    expect(operations).toContain('socket.async_accept');
+    expect(operations).toContain('socket.async_receive');
+    expect(operations).toContain('socket.async_send');
+    expect(operations).toContain('signal_set.async_wait');
+    // Every handler ran to its end or was destroyed: the server shut down cleanly.
+    expect(parsed.handlers.filter((h) => h.state !== 'completed' && h.state !== 'destroyed')).toEqual([]);
+    // A session's chain: an accept handler started a read, whose handler started a write, whose handler started a read.
+    const byId = new Map(parsed.handlers.map((h) => [h.id, h]));
+    const chain = parsed.handlers.find((h) => {
+      if (h.creation?.name !== 'async_receive') return false;
+      const write = parsed.handlers.find((w) => w.parent === h.id && w.creation?.name === 'async_send');
+      return write !== undefined && parsed.handlers.some((r) => r.parent === write.id && r.creation?.name === 'async_receive');
+    });
+    expect(chain).toBeDefined();
+    expect(byId.get(chain!.parent!)?.creation?.name).toBe('async_accept');
+
+    const dot = await handlerviz(trace);
+    expect(dot).toMatch(/^digraph /m);
+    const viz = await instance();
+    const rendered = viz.render(dot, { format: 'svg' });
+    expect(rendered.errors).toEqual([]);
+    expect(rendered.status).toBe('success');
+    expect(rendered.output).toContain('async_receive');
+    expect(rendered.output).toContain('async_accept');
+  });
+});
