@@ -18,9 +18,9 @@
  *   have fired (the time includes those ≤ 10 ms of waiting, for both), up
  *   to the last handler. Node counts a `setTimeout` delay from its cached
  *   loop time, the same for every timer armed in one turn; `expiresAfter`
- *   counts from `performance.now()` at each call, so its last timers are
- *   due up to the arming time later. A second proactor row arms with
- *   `expiresAt(start + delay)`, the same deadlines as setTimeout's.
+ *   counts from one `performance.now()` reading per synchronous stretch,
+ *   so it gets nearly the same deadlines. A second proactor row arms with
+ *   `expiresAt(start + delay)`, exactly setTimeout's deadlines.
  *
  * Rounds alternate between the rows of a workload, so a noisy machine
  * disturbs all of them alike. Time is the median of `rounds` measured rounds

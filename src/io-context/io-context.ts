@@ -220,9 +220,9 @@ export class IoContext implements OperationObserver {
     op.observer = this;
     if (op.uses++ === 0) this.#allocations.fallback(op.kind);
     else this.#allocations.hit(op.kind);
+    // trackId is already 0: free() and the tracker's invoke() clear it.
     const tracker = this.tracker;
-    if (tracker === null || operation === null) op.trackId = 0;
-    else tracker.created(op, objectType, object, operation);
+    if (tracker !== null && operation !== null) tracker.created(op, objectType, object, operation);
   }
 
   /** @internal See `OperationObserver`: counts the free, and a destruction under tracking. */

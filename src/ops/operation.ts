@@ -139,7 +139,7 @@ export abstract class Operation {
     if (observer !== null) {
       this.observer = null;
       const trackId = this.trackId;
-      this.trackId = 0;
+      if (trackId !== 0) this.trackId = 0;
       observer.operationFreed(this, trackId);
     }
     allocator.deallocate(this);
