@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { instance, type Viz } from '@viz-js/viz';
 import { parseHandlerTrace, type TracedHandler } from '../src/diagnostics/handler-trace.js';
 import { handlerTraceToDot, handlerTrackingToDot } from '../src/diagnostics/handlerviz.js';
+import { HANDLERVIZ_CLI, runHandlerviz } from './support/handlerviz-cli.js';
 
 /**
  * An echo server's trace, written by hand: accept (1) → read (5) → write (7)
@@ -15,8 +15,6 @@ import { handlerTraceToDot, handlerTrackingToDot } from '../src/diagnostics/hand
  */
 const TRACE = readFileSync(path.join(__dirname, 'fixtures', 'handler-tracking-echo.txt'), 'utf8');
 
-/** Where `npm run build` puts the command (npm test builds before jest). */
-const CLI = path.join(__dirname, '..', 'dist', 'src', 'diagnostics', 'handlerviz-cli.js');
 
 /** Microseconds since the epoch of `micros` after the fixture's second 1700000000. */
 const t = (micros: number): number => 1_700_000_000_000_000 + micros;
@@ -50,20 +48,6 @@ function nodesOf(dot: string): Map<string, string> {
   return new Map(statements.filter(([name]) => !['graph', 'node', 'edge'].includes(name)));
 }
 
-function run(args: readonly string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('parseHandlerTrace', () => {
   const trace = parseHandlerTrace(TRACE);
@@ -280,7 +264,7 @@ describe('handlerTrackingToDot', () => {
 
 describe('proactor-handlerviz (the built command)', () => {
   test('turns the trace on stdin into the DOT on stdout', async () => {
-    const { code, stdout, stderr } = await run([], TRACE);
+    const { code, stdout, stderr } = await runHandlerviz([], TRACE);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toBe(handlerTrackingToDot(TRACE));
@@ -289,18 +273,18 @@ describe('proactor-handlerviz (the built command)', () => {
   });
 
   test('starts with a shebang, so it runs as an installed bin', () => {
-    expect(readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    expect(readFileSync(HANDLERVIZ_CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
   test('--help prints the usage', async () => {
-    const { code, stdout } = await run(['--help'], '');
+    const { code, stdout } = await runHandlerviz(['--help'], '');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^usage: proactor-handlerviz < trace > graph\.dot\n/);
   });
 
   test('input with no @asio| line is an error (exit 1) and writes no graph', async () => {
     for (const input of ['', 'listening on 127.0.0.1:5555\nbye\n']) {
-      const { code, stdout, stderr } = await run([], input);
+      const { code, stdout, stderr } = await runHandlerviz([], input);
       expect(code).toBe(1);
       expect(stdout).toBe('');
       expect(stderr).toMatch(/^proactor-handlerviz: no handler-tracking lines \(starting with "@asio\|"\) on standard input/);
@@ -308,7 +292,7 @@ describe('proactor-handlerviz (the built command)', () => {
   });
 
   test('an unknown argument is an error (exit 2)', async () => {
-    const { code, stderr } = await run(['--bogus'], TRACE);
+    const { code, stderr } = await runHandlerviz(['--bogus'], TRACE);
     expect(code).toBe(2);
     expect(stderr).toContain('unexpected argument: --bogus');
   });

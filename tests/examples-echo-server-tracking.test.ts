@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { instance } from '@viz-js/viz';
 import { parseHandlerTrace } from '../src/index.js';
 import { startExample } from './support/example-process.js';
-
-const CLI = path.join(__dirname, '..', 'dist', 'src', 'diagnostics', 'handlerviz-cli.js');
+import { runHandlerviz } from './support/handlerviz-cli.js';
 
 /** Sends `text` on a node:net client and resolves with the echo, once all of it came back. */
 function echoOnce(port: number, text: string): Promise<string> {
@@ -24,20 +21,11 @@ function echoOnce(port: number, text: string): Promise<string> {
   });
 }
 
-/** `node dist/src/diagnostics/handlerviz-cli.js < input`: the DOT it prints. */
-function handlerviz(input: string): Promise<string> {
-  const child = spawn(process.execPath, [CLI]);
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  child.stdin.end(input);
-  return new Promise((resolve, reject) => {
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`proactor-handlerviz exited ${String(code)}: ${err}`));
-    });
-  });
+/** `proactor-handlerviz < input`: the DOT it prints. */
+async function handlerviz(input: string): Promise<string> {
+  const { code, stdout, stderr } = await runHandlerviz([], input);
+  if (code !== 0) throw new Error(`proactor-handlerviz exited ${String(code)}: ${stderr}`);
+  return stdout;
 }
 
 describe('tracing the echo server as a user would', () => {
