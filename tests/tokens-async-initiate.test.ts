@@ -5,6 +5,7 @@ import {
   post,
   usePromise,
   type CompletionToken,
+  type NullaryToken,
   type Handler,
   type Initiation,
   type UsePromise,
@@ -81,7 +82,7 @@ describe('asyncInitiate', () => {
     };
     for (const bad of [42, null, undefined, 'cb', {}, { launch: 1 }]) {
       expect(() => { asyncInitiate(initiation, bad as unknown as CompletionToken); }).toThrow(TypeError);
-      expect(() => { post(ctx, bad as unknown as CompletionToken); }).toThrow(TypeError);
+      expect(() => { post(ctx, bad as unknown as NullaryToken); }).toThrow(TypeError);
     }
     expect(started).toBe(0);
     expect(ctx.outstandingWork()).toBe(0);

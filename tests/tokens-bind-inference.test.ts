@@ -68,6 +68,18 @@ describe('unannotated handlers take their parameter types through the binding he
       );
     };
     expect(typeof readWithAbortSignal).toBe('function');
+    // post's completion signature is `() => void`: a handler expecting an error argument is refused.
+    const postExpectingAnError = (): void => {
+      // @ts-expect-error a post handler is called with no arguments
+      post(ctx, (err: IoError | null) => seen.push(err));
+      post(
+        ctx,
+        bindAllocator(memory, () => {
+          seen.push(null);
+        }),
+      );
+    };
+    expect(typeof postExpectingAnError).toBe('function');
     const onWait: Handler = bindCancellationSlot(
       cancel.slot(),
       makeCustomAllocHandler(memory, (err) => {

@@ -1,5 +1,5 @@
 import { asyncInitiate } from '../tokens/async-initiate.js';
-import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
+import type { CompletionResult, Handler, NullaryToken } from '../tokens/completion-token.js';
 import type { Executor } from './executor.js';
 import { toExecutor, type ExecutionContextLike } from './to-executor.js';
 
@@ -25,10 +25,10 @@ function initiateDefer(handler: Handler, executor: Executor): void {
  * await post(ctx, usePromise); // resumes from the run loop
  * ```
  */
-export function post<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
+export function post<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   if (typeof token === 'function') {
     // The callback path, exactly what asyncInitiate does for a function, one call shallower.
-    toExecutor(ex, 'post').post(token as () => void);
+    toExecutor(ex, 'post').post(token);
     return undefined as CompletionResult<T, []>;
   }
   return asyncInitiate<[], T, Executor>(initiatePost, token, toExecutor(ex, 'post'));
@@ -47,7 +47,7 @@ export function post<T extends CompletionToken>(ex: ExecutionContextLike, token:
  * dispatch(ctx, () => console.log('3: queued, not called from a handler'));
  * ```
  */
-export function dispatch<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
+export function dispatch<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   return asyncInitiate<[], T, Executor>(initiateDispatch, token, toExecutor(ex, 'dispatch'));
 }
 
@@ -63,6 +63,6 @@ export function dispatch<T extends CompletionToken>(ex: ExecutionContextLike, to
  * });
  * ```
  */
-export function defer<T extends CompletionToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
+export function defer<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   return asyncInitiate<[], T, Executor>(initiateDefer, token, toExecutor(ex, 'defer'));
 }

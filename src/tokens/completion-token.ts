@@ -141,6 +141,20 @@ export interface WrappedToken<Inner> extends TokenAdapter {
 export type CompletionToken<R extends unknown[] = []> = Handler<R> | WrappedToken<Handler<R>> | TokenAdapter;
 
 /**
+ * What `post`, `dispatch` and `defer` accept: a handler taking no arguments
+ * (their completion signature is `() => void`, as asio's), or a token such
+ * as `usePromise`.
+ *
+ * @example
+ * ```ts
+ * const later: NullaryToken = () => console.log('ran');
+ * post(ctx, later);
+ * await post(ctx, usePromise);
+ * ```
+ */
+export type NullaryToken = (() => void) | WrappedToken<() => void> | TokenAdapter;
+
+/**
  * What a promise resolves with for results `R`: nothing, the one result, or all of them as a tuple.
  *
  * @example

@@ -1,5 +1,6 @@
 export type {
   Handler,
+  NullaryToken,
   Initiation,
   TokenAdapter,
   UsePromise,
