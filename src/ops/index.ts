@@ -4,6 +4,7 @@ export { OpQueue } from './op-queue.js';
 export { PostOp } from './post-op.js';
 export { WaitOp } from './wait-op.js';
 export { SignalWaitOp } from './signal-wait-op.js';
+export { TransferOp } from './transfer-op.js';
 export { ReadSomeOp } from './read-some-op.js';
 export { WriteSomeOp } from './write-some-op.js';
 export { ConnectOp } from './connect-op.js';

@@ -1,10 +1,8 @@
-import { asioErrorCode } from '../diagnostics/asio-error-code.js';
 import type { Allocator } from '../allocation/allocator.js';
-import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
-import { destroyOwnedHandler } from '../net/owned-handler.js';
 import { OP_KIND } from './operation-kind.js';
-import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
+import type { CancellableOpOwner } from './cancellable-op.js';
+import { TransferOp } from './transfer-op.js';
 
 /**
  * A pending `asyncWriteSome`: one buffer or a gathered sequence of buffers,
@@ -24,25 +22,16 @@ import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
  * }));
  * ```
  */
-export class WriteSomeOp extends CancellableOp {
-  /** The completion handler; `null` while the op is free. */
-  handler: Handler<[number]> | null;
+export class WriteSomeOp extends TransferOp {
   /** The caller's bytes; they must stay unchanged until the handler runs. */
   buffers: Uint8Array | readonly Uint8Array[] | null;
   /** How many bytes `buffers` holds in all. */
   total: number;
-  /** The error the handler gets: `null` on success. */
-  err: IoError | null;
-  /** How many bytes were written: `total` on success. */
-  bytes: number;
 
   constructor() {
     super(OP_KIND.writeSome);
-    this.handler = null;
     this.buffers = null;
     this.total = 0;
-    this.err = null;
-    this.bytes = 0;
   }
 
   /**
@@ -75,61 +64,9 @@ export class WriteSomeOp extends CancellableOp {
     return this;
   }
 
-  /**
-   * Records the result; the owner then queues the op on its context.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(WriteSomeOp).init(handler, data, data.length, allocator);
-   * op.finish(null, data.length); // what the socket does once Node has taken every byte
-   * op.complete(); // op back in `allocator` first, then handler(null, data.length)
-   * ```
-   */
-  finish(err: IoError | null, bytes: number): this {
-    this.detach();
-    this.err = err;
-    this.bytes = bytes;
-    return this;
-  }
-
   override reset(): void {
-    this.detach();
-    this.handler = null;
     this.buffers = null;
     this.total = 0;
-    this.err = null;
-    this.bytes = 0;
-    this.allocator = null;
-    this.next = null;
-  }
-
-  /**
-   * Frees this op without invoking its handler, and destroys a composed
-   * operation that handler belongs to.
-   *
-   * @example
-   * ```ts
-   * op.destroy(); // context shutdown: the op (and an asyncWrite it was a step of) goes back to its allocator
-   * ```
-   */
-  override destroy(): void {
-    const handler = this.handler;
-    super.destroy();
-    destroyOwnedHandler(handler);
-  }
-
-  override trackingArgs(): string {
-    return `ec=${asioErrorCode(this.err)},bytes_transferred=${String(this.bytes)}`;
-  }
-
-  override complete(): void {
-    const handler = this.handler!;
-    const err = this.err;
-    const bytes = this.bytes;
-    const allocator = this.allocator!;
-    this.reset();
-    // Free before invoking: the handler may start the next operation in this memory.
-    this.free(allocator);
-    handler(err, bytes);
+    super.reset();
   }
 }
