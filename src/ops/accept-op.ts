@@ -1,4 +1,3 @@
-import { asioErrorCode } from '../diagnostics/asio-error-code.js';
 import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
@@ -82,10 +81,6 @@ export class AcceptOp<S = unknown> extends CancellableOp {
     this.socket = null;
     this.allocator = null;
     this.next = null;
-  }
-
-  override trackingArgs(): string {
-    return `ec=${asioErrorCode(this.err)}`;
   }
 
   override complete(): void {

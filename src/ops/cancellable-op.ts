@@ -1,5 +1,7 @@
 import type { CancellationHandler, CancellationSlot } from '../cancellation/cancellation-slot.js';
 import { ANY_CANCELLATION, type CancellationType } from '../cancellation/cancellation-type.js';
+import { asioErrorCode } from '../diagnostics/asio-error-code.js';
+import type { IoError } from '../errors/io-error.js';
 import { Operation } from './operation.js';
 
 /**
@@ -36,6 +38,8 @@ export abstract class CancellableOp extends Operation implements CancellationHan
   owner: CancellableOpOwner | null = null;
   /** The slot the op is installed in, if any. */
   slot: CancellationSlot | null = null;
+  /** The error the handler gets; each subclass declares and clears it. */
+  abstract err: IoError | null;
 
   /** Installs this op as `slot`'s handler, if it is still pending. */
   installSlot(slot: CancellationSlot): void {
@@ -52,6 +56,11 @@ export abstract class CancellableOp extends Operation implements CancellationHan
       this.slot = null;
       slot.clearIf(this);
     }
+  }
+
+  /** Handler tracking's `>n` arguments: the error as asio writes it (subclasses append their results). */
+  override trackingArgs(): string {
+    return `ec=${asioErrorCode(this.err)}`;
   }
 
   onCancellation(type: CancellationType): void {

@@ -1,4 +1,3 @@
-import { asioErrorCode } from '../diagnostics/asio-error-code.js';
 import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
@@ -89,10 +88,6 @@ export class ResolveOp<E = unknown> extends CancellableOp {
     this.port = 0;
     this.allocator = null;
     this.next = null;
-  }
-
-  override trackingArgs(): string {
-    return `ec=${asioErrorCode(this.err)}`;
   }
 
   override complete(): void {

@@ -1,5 +1,4 @@
 import { constants } from 'node:os';
-import { asioErrorCode } from '../diagnostics/asio-error-code.js';
 import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
@@ -66,7 +65,7 @@ export class SignalWaitOp extends CancellableOp {
 
   override trackingArgs(): string {
     const signo = (constants.signals as Record<string, number | undefined>)[this.signal] ?? 0;
-    return `ec=${asioErrorCode(this.err)},signal_number=${String(signo)}`;
+    return `${super.trackingArgs()},signal_number=${String(signo)}`;
   }
 
   override complete(): void {

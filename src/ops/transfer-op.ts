@@ -1,4 +1,3 @@
-import { asioErrorCode } from '../diagnostics/asio-error-code.js';
 import type { IoError } from '../errors/io-error.js';
 import { destroyOwnedHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
@@ -83,7 +82,7 @@ export abstract class TransferOp extends CancellableOp {
   }
 
   override trackingArgs(): string {
-    return `ec=${asioErrorCode(this.err)},bytes_transferred=${String(this.bytes)}`;
+    return `${super.trackingArgs()},bytes_transferred=${String(this.bytes)}`;
   }
 
   override complete(): void {

@@ -1,4 +1,3 @@
-import { asioErrorCode } from '../diagnostics/asio-error-code.js';
 import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
@@ -60,10 +59,6 @@ export class WaitOp extends CancellableOp {
     this.err = null;
     this.allocator = null;
     this.next = null;
-  }
-
-  override trackingArgs(): string {
-    return `ec=${asioErrorCode(this.err)}`;
   }
 
   override complete(): void {
