@@ -2,6 +2,9 @@ import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation
 import { CancellationSignal } from '../cancellation/cancellation-signal.js';
 import type { CancellationHandler, CancellationSlot } from '../cancellation/cancellation-slot.js';
 import { CancellationType } from '../cancellation/cancellation-type.js';
+import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
+import type { IoError } from '../errors/io-error.js';
+import type { Handler } from '../tokens/completion-token.js';
 import { Operation } from './operation.js';
 
 /**
@@ -34,6 +37,12 @@ export const COMPOSED_CANCELLATION = CancellationType.terminal | CancellationTyp
  * - `total` alone is ignored.
  */
 export abstract class ComposedOp extends Operation implements CancellationHandler {
+  /** The final handler; `null` while the op is free. */
+  handler: Handler<[number]> | null = null;
+  /** The error the final handler gets: `null` on success. */
+  err: IoError | null = null;
+  /** The final handler's `n`: the bytes read or written so far (for `asyncReadUntil`, set when it ends: up to and including the delimiter). */
+  bytes = 0;
   /** The final handler's slot while the op is pending, else `null`. */
   slot: CancellationSlot | null = null;
   /** The cancellation types requested so far (within `COMPOSED_CANCELLATION`). */
@@ -68,6 +77,44 @@ export abstract class ComposedOp extends Operation implements CancellationHandle
     if (honoured === 0 || this.allocator === null) return;
     this.cancelled |= honoured;
     this.#inner.emit(honoured);
+  }
+
+  /** Ends the operation: frees it, then invokes the final handler with `(err, bytes)`. */
+  finish(err: IoError | null): void {
+    this.err = err;
+    this.complete();
+  }
+
+  /**
+   * After a step that completed although a cancellation was requested (it
+   * could not be withdrawn): ends the operation with `operation_aborted`
+   * before the next step. Returns whether it did.
+   */
+  stopIfCancelled(): boolean {
+    if (this.cancelled === CancellationType.none) return false;
+    this.finish(OPERATION_ABORTED);
+    return true;
+  }
+
+  /** Clears the handler, the result, the slot and the links; subclasses clear their own fields and call this. */
+  override reset(): void {
+    this.leaveSlot();
+    this.handler = null;
+    this.err = null;
+    this.bytes = 0;
+    this.allocator = null;
+    this.next = null;
+  }
+
+  override complete(): void {
+    const handler = this.handler!;
+    const err = this.err;
+    const bytes = this.bytes;
+    const allocator = this.allocator!;
+    this.reset();
+    // Free before invoking: the handler may start the next operation in this memory.
+    this.free(allocator);
+    handler(err, bytes);
   }
 
   /** Leaves the slot (when the op completes or is destroyed). */

@@ -1,6 +1,5 @@
 import type { IoError } from '../errors/io-error.js';
 import type { Allocator } from '../allocation/allocator.js';
-import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { makeStepHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
 import { OP_KIND } from './operation-kind.js';
@@ -50,29 +49,20 @@ export type CompletionCondition = (err: IoError | null, transferred: number) => 
  * ```
  */
 export class ReadOp extends ComposedOp {
-  /** The final handler; `null` while the op is free. */
-  handler: Handler<[number]> | null;
   /** The stream read from. */
   stream: ReadSomeStream | null;
   /** The caller's buffer, filled from the front. */
   buffer: Uint8Array | null;
   /** Decides after each read how much more to read (see `transferAll`, `transferExactly`). */
   condition: CompletionCondition | null;
-  /** The bytes read so far. */
-  total: number;
-  /** The error the final handler gets: `null` on success. */
-  err: IoError | null;
   /** The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
     super(OP_KIND.read);
-    this.handler = null;
     this.stream = null;
     this.buffer = null;
     this.condition = null;
-    this.total = 0;
-    this.err = null;
     this.onStep = makeStepHandler(
       this,
       (err: IoError | null, n: number): void => {
@@ -98,7 +88,7 @@ export class ReadOp extends ComposedOp {
     this.stream = stream;
     this.buffer = buffer;
     this.condition = condition;
-    this.total = 0;
+    this.bytes = 0;
     this.err = null;
     this.allocator = allocator;
     this.bindSlot(handler);
@@ -128,53 +118,31 @@ export class ReadOp extends ComposedOp {
    * @example
    * ```ts
    * // A stream's asyncReadSome completing a step calls:
-   * op.onStep(null, 512); // → op.advance(null, 512): read more, or complete with (null, op.total)
+   * op.onStep(null, 512); // → op.advance(null, 512): read more, or complete with (null, op.bytes)
    * ```
    */
   advance(err: IoError | null, n: number): void {
-    this.total += n;
-    const max = err === null ? this.condition!(null, this.total) : 0;
-    if (max <= 0 || this.total >= this.buffer!.length || (n === 0 && err === null)) {
-      this.err = err;
-      this.complete();
+    this.bytes += n;
+    const max = err === null ? this.condition!(null, this.bytes) : 0;
+    if (max <= 0 || this.bytes >= this.buffer!.length || (n === 0 && err === null)) {
+      this.finish(err);
       return;
     }
-    if (this.cancelled !== 0) {
-      // Cancelled while the last step could not be withdrawn: stop before the next one.
-      this.err = OPERATION_ABORTED;
-      this.complete();
-      return;
-    }
+    if (this.stopIfCancelled()) return;
     this.#readNext(max);
   }
 
   #readNext(max: number): void {
     const buf = this.buffer!;
-    const start = this.total;
+    const start = this.bytes;
     const size = Math.max(0, Math.min(max, buf.length - start));
     this.stream!.asyncReadSome(start === 0 && size === buf.length ? buf : buf.subarray(start, start + size), this.onStep);
   }
 
   override reset(): void {
-    this.leaveSlot();
-    this.handler = null;
     this.stream = null;
     this.buffer = null;
     this.condition = null;
-    this.total = 0;
-    this.err = null;
-    this.allocator = null;
-    this.next = null;
-  }
-
-  override complete(): void {
-    const handler = this.handler!;
-    const err = this.err;
-    const total = this.total;
-    const allocator = this.allocator!;
-    this.reset();
-    // Free before invoking: the handler may start the next operation in this memory.
-    this.free(allocator);
-    handler(err, total);
+    super.reset();
   }
 }

@@ -1,5 +1,4 @@
 import type { Allocator } from '../allocation/allocator.js';
-import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { IoError } from '../errors/io-error.js';
 import type { DynamicBuffer } from '../net/dynamic-buffer.js';
 import { makeStepHandler } from '../net/owned-handler.js';
@@ -49,8 +48,6 @@ const NO_BYTES = new Uint8Array(0);
  * ```
  */
 export class ReadUntilOp extends ComposedOp {
-  /** The final handler; `null` while the op is free. */
-  handler: Handler<[number]> | null;
   /** The stream read from. */
   stream: ReadSomeStream | null;
   /** The caller's buffer the bytes are read into. */
@@ -61,23 +58,16 @@ export class ReadUntilOp extends ComposedOp {
   delimPattern: RegExp | null;
   /** Readable offset the next byte search starts at (bytes before it cannot start a match). */
   searchFrom: number;
-  /** The error the final handler gets: `null` when the delimiter was found. */
-  err: IoError | null;
-  /** The bytes up to and including the delimiter. */
-  bytes: number;
   /** The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
     super(OP_KIND.readUntil);
-    this.handler = null;
     this.stream = null;
     this.dynbuf = null;
     this.delimBytes = null;
     this.delimPattern = null;
     this.searchFrom = 0;
-    this.err = null;
-    this.bytes = 0;
     this.onStep = makeStepHandler(
       this,
       (err: IoError | null, n: number): void => {
@@ -161,10 +151,7 @@ export class ReadUntilOp extends ComposedOp {
       this.#finish(err, 0);
     } else if (dynbuf.size >= dynbuf.maxSize) {
       this.#finish(new IoError('not_found', 'asyncReadUntil: the buffer is full and holds no delimiter'), 0);
-    } else if (this.cancelled !== 0) {
-      // Cancelled while the last step could not be withdrawn: stop before the next one.
-      this.#finish(OPERATION_ABORTED, 0);
-    } else {
+    } else if (!this.stopIfCancelled()) {
       this.#readMore();
     }
   }
@@ -186,34 +173,18 @@ export class ReadUntilOp extends ComposedOp {
     this.stream!.asyncReadSome(dynbuf.prepare(want), this.onStep);
   }
 
+  /** Ends the operation with `bytes` up to and including the delimiter (0 when none was found). */
   #finish(err: IoError | null, bytes: number): void {
-    this.err = err;
     this.bytes = bytes;
-    this.complete();
+    this.finish(err);
   }
 
   override reset(): void {
-    this.leaveSlot();
-    this.handler = null;
     this.stream = null;
     this.dynbuf = null;
     this.delimBytes = null;
     this.delimPattern = null;
     this.searchFrom = 0;
-    this.err = null;
-    this.bytes = 0;
-    this.allocator = null;
-    this.next = null;
-  }
-
-  override complete(): void {
-    const handler = this.handler!;
-    const err = this.err;
-    const bytes = this.bytes;
-    const allocator = this.allocator!;
-    this.reset();
-    // Free before invoking: the handler may start the next operation in this memory.
-    this.free(allocator);
-    handler(err, bytes);
+    super.reset();
   }
 }

@@ -1,6 +1,5 @@
 import type { IoError } from '../errors/io-error.js';
 import type { Allocator } from '../allocation/allocator.js';
-import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { makeStepHandler } from '../net/owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
 import { OP_KIND } from './operation-kind.js';
@@ -30,29 +29,20 @@ export interface WriteSomeStream {
  * ```
  */
 export class WriteOp extends ComposedOp {
-  /** The final handler; `null` while the op is free. */
-  handler: Handler<[number]> | null;
   /** The stream written to. */
   stream: WriteSomeStream | null;
   /** The caller's bytes: one buffer, or an array written as a gathered write. */
   buffers: Uint8Array | readonly Uint8Array[] | null;
   /** How many bytes `buffers` holds in all. */
   total: number;
-  /** The bytes written so far. */
-  written: number;
-  /** The error the final handler gets: `null` on success. */
-  err: IoError | null;
   /** The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
     super(OP_KIND.write);
-    this.handler = null;
     this.stream = null;
     this.buffers = null;
     this.total = 0;
-    this.written = 0;
-    this.err = null;
     this.onStep = makeStepHandler(
       this,
       (err: IoError | null, n: number): void => {
@@ -78,7 +68,7 @@ export class WriteOp extends ComposedOp {
     this.stream = stream;
     this.buffers = buffers;
     this.total = total;
-    this.written = 0;
+    this.bytes = 0;
     this.err = null;
     this.allocator = allocator;
     this.bindSlot(handler);
@@ -111,49 +101,27 @@ export class WriteOp extends ComposedOp {
    * ```
    */
   advance(err: IoError | null, n: number): void {
-    this.written += n;
-    if (err !== null || this.written >= this.total || n === 0) {
-      this.err = err;
-      this.complete();
+    this.bytes += n;
+    if (err !== null || this.bytes >= this.total || n === 0) {
+      this.finish(err);
       return;
     }
-    if (this.cancelled !== 0) {
-      // Cancelled while the last step could not be withdrawn: stop before the next one.
-      this.err = OPERATION_ABORTED;
-      this.complete();
-      return;
-    }
+    if (this.stopIfCancelled()) return;
     const bufs = this.buffers!;
     if (bufs instanceof Uint8Array) {
-      this.stream!.asyncWriteSome(bufs.subarray(this.written), this.onStep);
+      this.stream!.asyncWriteSome(bufs.subarray(this.bytes), this.onStep);
       return;
     }
-    let skip = this.written;
+    let skip = this.bytes;
     let i = 0;
     while (skip >= bufs[i]!.length) skip -= bufs[i++]!.length;
     this.stream!.asyncWriteSome(bufs[i]!.subarray(skip), this.onStep);
   }
 
   override reset(): void {
-    this.leaveSlot();
-    this.handler = null;
     this.stream = null;
     this.buffers = null;
     this.total = 0;
-    this.written = 0;
-    this.err = null;
-    this.allocator = null;
-    this.next = null;
-  }
-
-  override complete(): void {
-    const handler = this.handler!;
-    const err = this.err;
-    const written = this.written;
-    const allocator = this.allocator!;
-    this.reset();
-    // Free before invoking: the handler may start the next operation in this memory.
-    this.free(allocator);
-    handler(err, written);
+    super.reset();
   }
 }
