@@ -1,4 +1,3 @@
-import type { Allocator } from '../allocation/allocator.js';
 import { getAssociatedAllocator } from '../allocation/associate.js';
 import { defaultAllocator } from '../allocation/new-allocator.js';
 import { IoContext } from '../io-context/io-context.js';
@@ -116,12 +115,11 @@ function checkCount(n: unknown, what: string): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError(`${what}: n must be a non-negative integer, got ${String(n)}`);
 }
 
-/** The allocator a composed op falls back to: its stream's context's, else a plain one. */
-function streamAllocator(stream: object): Allocator {
-  return streamContext(stream)?.allocator ?? defaultAllocator;
-}
-
-/** The context of a stream that has one (a `TcpSocket`), which counts the composed op in its statistics. */
+/**
+ * The context of a stream that has one (a `TcpSocket`): a composed op falls
+ * back to its allocator (else to a plain one), and it counts the op in its
+ * statistics.
+ */
 function streamContext(stream: object): IoContext | null {
   const ctx = (stream as { context?: unknown }).context;
   return ctx instanceof IoContext ? ctx : null;
@@ -132,25 +130,28 @@ function streamContext(stream: object): IoContext | null {
 // of its intermediate operations, and the final handler runs inside the last.
 
 function initiateWrite(handler: Handler<[number]>, stream: WriteSomeStream, bufs: Uint8Array | readonly Uint8Array[], total: number): void {
-  const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
+  const ctx = streamContext(stream);
+  const allocator = getAssociatedAllocator(handler, ctx?.allocator ?? defaultAllocator);
   const op = allocator.allocate(WriteOp).init(handler, stream, bufs, total, allocator);
-  streamContext(stream)?.operationStarted(op, 'socket', stream, null);
+  ctx?.operationStarted(op, 'socket', stream, null);
   op.start();
 }
 
 function initiateRead(handler: Handler<[number]>, stream: ReadSomeStream, buf: Uint8Array, condition: CompletionCondition): void {
-  const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
+  const ctx = streamContext(stream);
+  const allocator = getAssociatedAllocator(handler, ctx?.allocator ?? defaultAllocator);
   const op = allocator.allocate(ReadOp).init(handler, stream, buf, condition, allocator);
-  streamContext(stream)?.operationStarted(op, 'socket', stream, null);
+  ctx?.operationStarted(op, 'socket', stream, null);
   op.start();
 }
 
 function initiateReadUntil(handler: Handler<[number]>, stream: ReadSomeStream, dynbuf: DynamicBuffer, delim: Uint8Array | RegExp): void {
-  const allocator = getAssociatedAllocator(handler, streamAllocator(stream));
+  const ctx = streamContext(stream);
+  const allocator = getAssociatedAllocator(handler, ctx?.allocator ?? defaultAllocator);
   const bytes = delim instanceof Uint8Array ? delim : null;
   const pattern = delim instanceof RegExp ? delim : null;
   const op = allocator.allocate(ReadUntilOp).init(handler, stream, dynbuf, bytes, pattern, allocator);
-  streamContext(stream)?.operationStarted(op, 'socket', stream, null);
+  ctx?.operationStarted(op, 'socket', stream, null);
   op.start();
 }
 
