@@ -1,25 +1,8 @@
-import * as net from 'node:net';
 import { instance } from '@viz-js/viz';
 import { parseHandlerTrace } from '../src/index.js';
 import { startExample } from './support/example-process.js';
 import { runHandlerviz } from './support/handlerviz-cli.js';
-
-/** Sends `text` on a node:net client and resolves with the echo, once all of it came back. */
-function echoOnce(port: number, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let got = '';
-    const s = net.connect(port, '127.0.0.1', () => s.write(text));
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => {
-      got += d;
-      if (got.length >= text.length) s.end();
-    });
-    s.on('close', () => {
-      resolve(got);
-    });
-    s.on('error', reject);
-  });
-}
+import { echoOnce } from './support/net-helpers.js';
 
 /** `proactor-handlerviz < input`: the DOT it prints. */
 async function handlerviz(input: string): Promise<string> {
@@ -31,8 +14,8 @@ async function handlerviz(input: string): Promise<string> {
 describe('tracing the echo server as a user would', () => {
   test('PROACTOR_HANDLER_TRACKING=1 npm start 2> trace; proactor-handlerviz < trace > graph.dot; Graphviz renders the chains', async () => {
     const server = await startExample('echo-server.js', ['--port', '0'], 10_000, { PROACTOR_HANDLER_TRACKING: '1' });
-    expect(await echoOnce(server.port, 'hello proactor\n')).toBe('hello proactor\n');
-    expect(await echoOnce(server.port, 'second client\n')).toBe('second client\n');
+    expect((await echoOnce(server.port, Buffer.from('hello proactor\n'))).toString()).toBe('hello proactor\n');
+    expect((await echoOnce(server.port, Buffer.from('second client\n'))).toString()).toBe('second client\n');
     expect(await server.stop('SIGTERM')).toBe(0);
 
     const trace = server.stderr();

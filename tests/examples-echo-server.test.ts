@@ -1,29 +1,11 @@
-import * as net from 'node:net';
 import { startExample } from './support/example-process.js';
-
-/** One node:net client: sends `data`, resolves with everything echoed once `data.length` bytes came back. */
-function echo(port: number, data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const s = net.connect(port, '127.0.0.1', () => s.write(data));
-    s.on('data', (c: Buffer) => {
-      chunks.push(c);
-      size += c.length;
-      if (size >= data.length) {
-        s.end();
-        resolve(Buffer.concat(chunks));
-      }
-    });
-    s.on('error', reject);
-  });
-}
+import { echoOnce } from './support/net-helpers.js';
 
 describe.each(['echo-server.js', 'echo-server-await.js'])('example %s', (script) => {
   test('serves several clients at once and exits 0 on SIGTERM', async () => {
     const server = await startExample(script, ['--port', '0']);
     const messages = Array.from({ length: 8 }, (_, i) => Buffer.alloc(10_000 * (i + 1), String(i)));
-    const echoes = await Promise.all(messages.map((m) => echo(server.port, m)));
+    const echoes = await Promise.all(messages.map((m) => echoOnce(server.port, m)));
     for (const [i, e] of echoes.entries()) expect(e.equals(messages[i]!)).toBe(true);
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(server.output()).toMatch(/stopped after \d+ handlers/);
@@ -34,7 +16,7 @@ describe('example echo-server.js allocation statistics', () => {
   test('SIGUSR2 prints the context statistics by operation kind while it runs; exit prints them with nothing live', async () => {
     const server = await startExample('echo-server.js', ['--port', '0']);
     const message = Buffer.alloc(5_000, 'x');
-    expect((await echo(server.port, message)).equals(message)).toBe(true);
+    expect((await echoOnce(server.port, message)).equals(message)).toBe(true);
     server.child.kill('SIGUSR2');
     await waitFor(() => /allocation statistics \(\d+ sessions open\)/.test(server.output()));
     await waitFor(() => /^total\s/m.test(server.output()));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type * as net from 'node:net';
 import * as path from 'node:path';
-import { nodeClient, pattern } from './support/net-helpers.js';
+import { echoOnce, nodeClient, pattern } from './support/net-helpers.js';
 
 const root = path.join(__dirname, '..');
 
@@ -19,22 +19,6 @@ function start(example: string, args: string[]): Promise<{ child: ChildProcessWi
       reject(new Error(`exited early: ${out}`));
     });
   });
-}
-
-async function echoOnce(port: number, data: Buffer): Promise<Buffer> {
-  const c = await nodeClient(port);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  await new Promise<void>((resolve) => {
-    c.on('data', (d: Buffer) => {
-      chunks.push(d);
-      size += d.length;
-      if (size >= data.length) resolve();
-    });
-    c.write(data);
-  });
-  c.end();
-  return Buffer.concat(chunks);
 }
 
 describe.each(['echo-server.js', 'echo-server-await.js'])('example %s', (example) => {

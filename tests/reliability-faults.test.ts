@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { resolve } from 'node:path';
 import { IoContext, TrackingAllocator } from '../src/index.js';
 import { echoSessions } from './support/echo-sessions.js';
-import { nodeClient, pattern } from './support/net-helpers.js';
+import { echoOnce, nodeClient, pattern } from './support/net-helpers.js';
 
 const root = resolve(__dirname, '..');
 
@@ -14,27 +14,6 @@ function connectAllowingHalfOpen(port: number): Promise<net.Socket> {
     });
     s.once('error', fail);
   });
-}
-
-/** Sends `data` and resolves once it came back intact (a fresh client). */
-async function echoOnce(port: number, data: Buffer): Promise<boolean> {
-  const s = await nodeClient(port);
-  const chunks: Buffer[] = [];
-  const back = new Promise<Buffer>((ok) => {
-    let got = 0;
-    s.on('data', (c: Buffer) => {
-      chunks.push(c);
-      got += c.length;
-      if (got >= data.length) ok(Buffer.concat(chunks));
-    });
-    s.on('close', () => {
-      ok(Buffer.concat(chunks));
-    });
-  });
-  s.write(data);
-  const result = (await back).equals(data);
-  s.destroy();
-  return result;
 }
 
 test('50 clients that reset mid-write: every session ends, nothing leaks, the server keeps serving', async () => {
@@ -53,7 +32,8 @@ test('50 clients that reset mid-write: every session ends, nothing leaks, the se
       s.resetAndDestroy();
     }),
   );
-  expect(await echoOnce(port, pattern(8192, 9))).toBe(true);
+  const data = pattern(8192, 9);
+  expect((await echoOnce(port, data)).equals(data)).toBe(true);
   await running;
   expect(stats.accepted).toBe(CLIENTS + 1);
   let ended = 0;
@@ -143,7 +123,10 @@ test('the acceptor survives file-descriptor exhaustion and serves again once des
     for (const s of held) s.destroy();
     await new Promise((r) => setTimeout(r, 300));
     // Recovered: as many fresh clients as it had room for are served.
-    for (let i = 0; i < served; i++) expect(await echoOnce(port, pattern(4096, i + 1))).toBe(true);
+    for (let i = 0; i < served; i++) {
+      const data = pattern(4096, i + 1);
+      expect((await echoOnce(port, data)).equals(data)).toBe(true);
+    }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   } finally {

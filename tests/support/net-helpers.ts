@@ -40,6 +40,31 @@ export function nodeClient(port: number): Promise<net.Socket> {
   });
 }
 
+/**
+ * A fresh node:net client sends `data` to 127.0.0.1:`port` and resolves with
+ * what came back: `data.length` bytes, or fewer if the server closed first.
+ * The client then ends its side.
+ */
+export async function echoOnce(port: number, data: Buffer): Promise<Buffer> {
+  const s = await nodeClient(port);
+  const chunks: Buffer[] = [];
+  const back = new Promise<Buffer>((resolve) => {
+    let size = 0;
+    s.on('data', (c: Buffer) => {
+      chunks.push(c);
+      size += c.length;
+      if (size >= data.length) resolve(Buffer.concat(chunks));
+    });
+    s.on('close', () => {
+      resolve(Buffer.concat(chunks));
+    });
+  });
+  s.write(data);
+  const result = await back;
+  s.end();
+  return result;
+}
+
 /** Collects everything a node:net socket receives until it ends. */
 export function collect(s: net.Socket): Promise<Buffer> {
   const chunks: Buffer[] = [];
