@@ -281,26 +281,16 @@ export class TcpSocket {
   };
 
   readonly #onWriteDone = (error?: Error | null): void => {
-    if (this.#orphanWrites > 0) {
-      this.#orphanWrites--;
-      return;
-    }
-    const op = asWrite(this.#writes.shift());
-    this.#writeActive = false;
-    if (op === null) return;
-    if (error) {
-      const err = fromNodeError(error);
-      this.#writeError ??= err;
-      op.finish(err, 0);
-    } else {
-      op.finish(null, op.total);
-    }
-    this.context.completeFromIo(op);
-    if (!this.#writeActive) this.#pumpWrites();
+    this.#writeDone(error ? fromNodeError(error) : null);
   };
 
   /** A handle write that went asynchronous has finished (`status < 0`: a libuv error). */
   readonly #onNativeWriteDone = (status: number): void => {
+    this.#writeDone(status < 0 ? errnoError(status, 'write') : null);
+  };
+
+  /** The write in progress finished, through Node or straight on the handle: complete it and start the next. */
+  #writeDone(err: IoError | null): void {
     if (this.#orphanWrites > 0) {
       this.#orphanWrites--;
       return;
@@ -308,8 +298,7 @@ export class TcpSocket {
     const op = asWrite(this.#writes.shift());
     this.#writeActive = false;
     if (op === null) return;
-    if (status < 0) {
-      const err = errnoError(status, 'write');
+    if (err !== null) {
       this.#writeError ??= err;
       op.finish(err, 0);
     } else {
@@ -317,7 +306,7 @@ export class TcpSocket {
     }
     this.context.completeFromIo(op);
     if (!this.#writeActive) this.#pumpWrites();
-  };
+  }
 
   /** An unopened socket: `asyncConnect` opens and connects it. */
   constructor(ctx: IoContext) {
