@@ -1,20 +1,6 @@
 import * as net from 'node:net';
 import { TcpSocket, type IoError } from '../src/index.js';
-import { acceptOne, localAcceptor, nodeClient, nodeServer, trackedContext } from './support/net-helpers.js';
-
-async function connectedPair() {
-  const { ctx, tracking } = trackedContext();
-  const { acceptor, port } = localAcceptor(ctx);
-  const accepted = acceptOne(acceptor);
-  const peerPromise = nodeClient(port);
-  await ctx.runOne();
-  const sock = await accepted;
-  const peer = await peerPromise;
-  acceptor.close();
-  await ctx.run();
-  ctx.restart();
-  return { ctx, tracking, sock, peer };
-}
+import { connectedPair, nodeServer, trackedContext } from './support/net-helpers.js';
 
 describe('TcpSocket close, cancel and errors', () => {
   test('close() aborts a pending read; later operations get bad_descriptor', async () => {

@@ -10,22 +10,7 @@ import {
   transferExactly,
   type IoError,
 } from '../src/index.js';
-import { acceptOne, localAcceptor, nodeClient, trackedContext } from './support/net-helpers.js';
-
-async function connectedPair() {
-  const { ctx, tracking } = trackedContext();
-  const { acceptor, port } = localAcceptor(ctx);
-  const accepted = acceptOne(acceptor);
-  const peerPromise = nodeClient(port);
-  await ctx.runOne();
-  const sock = await accepted;
-  const peer = await peerPromise;
-  acceptor.close();
-  await ctx.run();
-  ctx.restart();
-  peer.setNoDelay(true);
-  return { ctx, tracking, sock, peer };
-}
+import { connectedPair, trackedContext } from './support/net-helpers.js';
 
 describe('composed operations', () => {
   test('transferExactly(n) reads exactly n bytes across several arrivals, leaving the rest', async () => {

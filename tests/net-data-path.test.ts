@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { IDLE_READ_LIMIT } from '../src/net/tcp-socket.js';
-import { nativeWritesReady } from '../src/net/native-write.js';
+import { IDLE_READ_LIMIT } from '../src/net/handle-transport.js';
+import { nativeWritesReady } from '../src/net/handle-write.js';
 import { SteadyTimer, TcpSocket, asyncWrite, type IoError } from '../src/index.js';
 import { acceptOne, collect, localAcceptor, nodeClient, nodeServer, pattern, trackedContext } from './support/net-helpers.js';
 
@@ -17,7 +17,7 @@ const root = resolve(__dirname, '..');
 function runChild(args: readonly string[], script: string): Promise<{ stdout: string; stderr: string }> {
   const program = `require(${JSON.stringify(resolve(root, 'tests/support/ts-require.cjs'))});
 const lib = require(${JSON.stringify(resolve(root, 'src/index.ts'))});
-const nativeWrite = require(${JSON.stringify(resolve(root, 'src/net/native-write.ts'))});
+const nativeWrite = require(${JSON.stringify(resolve(root, 'src/net/handle-write.ts'))});
 ${script}`;
   return new Promise((ok, fail) => {
     execFile(process.execPath, [...args, '-e', program], { timeout: 20_000 }, (err, stdout, stderr) => {

@@ -23,18 +23,36 @@ import {
   withAbortSignal,
   type Handler,
   type IoError,
+  type WrappedToken,
 } from '../src/index.js';
 import { localAcceptor, trackedContext } from './support/net-helpers.js';
 
-type IsAny<T> = 0 extends 1 & T ? true : false;
+/*
+ * Every type assertion in this file is checked by tsc (`npm run typecheck`),
+ * not by jest: ts-jest runs with `diagnostics: false`, so a type error here
+ * never fails a jest run by itself. tests/tokens-type-assertions.test.ts
+ * compiles this file with the project's tsconfig and fails if it has any
+ * diagnostic, and shows the assertions fail when a helper's handler
+ * parameter is `any`.
+ *
+ * The forms used:
+ * - `const _x: Exact<typeof x, T> = true;` compiles only when `x` is exactly
+ *   `T`. It sits in the callback whose parameter it checks, so tsc checks it
+ *   whether or not jest ever calls the callback.
+ * - `// @ts-expect-error TSnnnn …` stands alone on the line of the one
+ *   argument that must be refused; the guard test removes the directives and
+ *   checks that exactly that error, and no other, is reported on that line.
+ * - Functions named `_typeOnly…` are never called: they exist for tsc.
+ */
 
 /**
- * `true` only when `A` and `B` are the same type. `any` and `never` match
- * nothing but themselves, so `const _: Exact<typeof x, number> = true` fails
- * the typecheck if inference ever gives `x` one of them.
+ * `true` only when `A` and `B` are identical types (the comparison tsc makes
+ * between two generic conditional types), `false` otherwise. Unlike mutual
+ * assignability it tells `any` and `never` from everything else, an optional
+ * parameter from a required one, and `F & CallableFunction` from `F`.
  */
-type Exact<A, B> =
-  IsAny<A> extends true ? IsAny<B> : IsAny<B> extends true ? false : [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the unused T is what makes tsc compare A and B for identity
+type Exact<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 /** The handler memory the tests bind: counts what operations take from it. */
 function handlerMemory(): TrackingAllocator {
@@ -50,14 +68,13 @@ describe('unannotated handlers take their parameter types through the binding he
     const seen: (IoError | null)[] = [];
 
     // A non-generic contextual type works too, nested or not.
-    const onRead: Handler<[number]> = bindAllocator(memory, (err, n) => {
-      const _err: Exact<typeof err, IoError | null> = true;
-      const _n: Exact<typeof n, number> = true;
-      // @ts-expect-error `n` is a number, neither `any` nor `never`
-      const _s: string = n;
+    const onRead: Handler<[number]> = bindAllocator(memory, (_err, _n) => {
+      const _errType: Exact<typeof _err, IoError | null> = true;
+      const _nType: Exact<typeof _n, number> = true;
     });
     // withAbortSignal returns a token object, not a function; the callback inside is still typed by the operation.
-    const readWithAbortSignal = (socket: TcpSocket): void => {
+    // Never called (it needs a connected socket): tsc checks the body.
+    const _typeOnlyReadWithAbortSignal = (socket: TcpSocket): void => {
       socket.asyncReadSome(
         Buffer.alloc(1),
         withAbortSignal(new AbortController().signal, (err, n) => {
@@ -67,11 +84,17 @@ describe('unannotated handlers take their parameter types through the binding he
         }),
       );
     };
-    expect(typeof readWithAbortSignal).toBe('function');
-    // post's completion signature is `() => void`: a handler expecting an error argument is refused.
-    const postExpectingAnError = (): void => {
-      // @ts-expect-error a post handler is called with no arguments
-      post(ctx, (err: IoError | null) => seen.push(err));
+    // post's completion signature is `() => void`: a handler expecting an error argument is refused,
+    // a zero-argument one is accepted through bindAllocator. Never called: tsc checks the body.
+    const expectsAnError = (err: IoError | null): void => {
+      seen.push(err);
+    };
+    const _typeOnlyPost = (): void => {
+      post(
+        ctx,
+        // @ts-expect-error TS2345 a post handler is called with no arguments
+        expectsAnError,
+      );
       post(
         ctx,
         bindAllocator(memory, () => {
@@ -79,7 +102,6 @@ describe('unannotated handlers take their parameter types through the binding he
         }),
       );
     };
-    expect(typeof postExpectingAnError).toBe('function');
     const onWait: Handler = bindCancellationSlot(
       cancel.slot(),
       makeCustomAllocHandler(memory, (err) => {
@@ -110,10 +132,20 @@ describe('unannotated handlers take their parameter types through the binding he
     expect(getAssociatedCancellationSlot(onTick)).not.toBeNull();
 
     // Still only functions are accepted.
-    // @ts-expect-error a handler must be a function
-    expect(() => bindAllocator(memory, 42)).toThrow(TypeError);
-    // @ts-expect-error a handler must be a function
-    expect(() => bindExecutor(strand, { launch: () => undefined })).toThrow(TypeError);
+    expect(() =>
+      bindAllocator(
+        memory,
+        // @ts-expect-error TS2345 a handler must be a function
+        42,
+      ),
+    ).toThrow(TypeError);
+    expect(() =>
+      bindExecutor(
+        strand,
+        // @ts-expect-error TS2345 a handler must be a function
+        { launch: () => undefined },
+      ),
+    ).toThrow(TypeError);
   });
 
   test('post: zero-argument handlers through every helper', async () => {
@@ -124,23 +156,34 @@ describe('unannotated handlers take their parameter types through the binding he
     const ac = new AbortController();
     const order: string[] = [];
 
+    // Each helper keeps the handler's type, `() => number` (push's result); withAbortSignal wraps it in a token.
     const bound = bindAllocator(memory, () => order.push('bindAllocator'));
     const _bound: Exact<typeof bound, () => number> = true;
-    post(ctx, bound);
-    post(ctx, makeCustomAllocHandler(memory, () => order.push('makeCustomAllocHandler')));
-    post(ctx, bindCancellationSlot(cancel.slot(), () => order.push('bindCancellationSlot')));
-    post(ctx, bindAbortSignal(ac.signal, () => order.push('bindAbortSignal')));
-    post(ctx, withAbortSignal(ac.signal, () => order.push('withAbortSignal')));
-    post(
-      ctx,
-      bindExecutor(
-        strand,
-        bindAllocator(memory, () => {
-          expect(strand.runningInThisThread()).toBe(true);
-          order.push('bindExecutor(bindAllocator)');
-        }),
-      ),
+    const custom = makeCustomAllocHandler(memory, () => order.push('makeCustomAllocHandler'));
+    const _custom: Exact<typeof custom, () => number> = true;
+    const slotted = bindCancellationSlot(cancel.slot(), () => order.push('bindCancellationSlot'));
+    const _slotted: Exact<typeof slotted, () => number> = true;
+    const abortable = bindAbortSignal(ac.signal, () => order.push('bindAbortSignal'));
+    const _abortable: Exact<typeof abortable, () => number> = true;
+    const token = withAbortSignal(ac.signal, () => order.push('withAbortSignal'));
+    const _token: Exact<typeof token, WrappedToken<() => number>> = true;
+    const onStrand = bindExecutor(
+      strand,
+      bindAllocator(memory, () => {
+        expect(strand.runningInThisThread()).toBe(true);
+        order.push('bindExecutor(bindAllocator)');
+      }),
     );
+    const _onStrand: Exact<typeof onStrand, () => void> = true;
+    // A callback or wrapped callback makes post return nothing.
+    const _posted: Exact<ReturnType<typeof post<typeof bound>>, void> = true;
+    const _postedToken: Exact<ReturnType<typeof post<typeof token>>, void> = true;
+    post(ctx, bound);
+    post(ctx, custom);
+    post(ctx, slotted);
+    post(ctx, abortable);
+    post(ctx, token);
+    post(ctx, onStrand);
     expect(order).toEqual([]);
     // The bound allocator served the two bindAllocator posts and makeCustomAllocHandler's.
     expect(memory.allocations).toBe(3);
@@ -172,8 +215,6 @@ describe('unannotated handlers take their parameter types through the binding he
     timer.asyncWait(
       bindAllocator(memory, (err) => {
         const _err: Exact<typeof err, IoError | null> = true;
-        // @ts-expect-error `err` is IoError | null, neither `any` nor `never`
-        const _n: number = err;
         results.push(`bindAllocator:${codeOf(err)}`);
       }),
     );
@@ -258,8 +299,6 @@ describe('unannotated handlers take their parameter types through the binding he
           makeCustomAllocHandler(memory, (e, n) => {
             const _e: Exact<typeof e, IoError | null> = true;
             const _n: Exact<typeof n, number> = true;
-            // @ts-expect-error `n` is a number, neither `any` nor `never`
-            const _s: string = n;
             expect(e).toBeNull();
             events.push(`server read line:${n}`);
             asyncWrite(
@@ -300,8 +339,6 @@ describe('unannotated handlers take their parameter types through the binding he
             bindAllocator(memory, (e, n) => {
               const _e: Exact<typeof e, IoError | null> = true;
               const _n: Exact<typeof n, number> = true;
-              // @ts-expect-error `n` is a number, neither `any` nor `never`
-              const _s: string = n;
               expect(e).toBeNull();
               expect(strand.runningInThisThread()).toBe(true);
               events.push(`client wrote:${n}`);

@@ -10,6 +10,9 @@ import type { AllocatorStats } from '../allocation/allocator.js';
  *   channel has no subscriber.
  * - `proactor:handler-tracking`: each handler-tracking line (a string, as
  *   written to stderr) of a context whose handler tracking is on.
+ * - `proactor:transport`: `{ what, reason }` (`TransportFallbackMessage`),
+ *   once per process, when the handle transport cannot use its fast path on
+ *   this Node and falls back to a public-API path.
  *
  * @example
  * ```ts
@@ -23,6 +26,7 @@ import type { AllocatorStats } from '../allocation/allocator.js';
 export const CHANNELS = {
   allocationStats: 'proactor:allocation-stats',
   handlerTracking: 'proactor:handler-tracking',
+  transport: 'proactor:transport',
 } as const;
 
 /**
@@ -47,3 +51,25 @@ export interface AllocationStatsMessage {
 export const allocationStatsChannel = diagnosticsChannel.channel(CHANNELS.allocationStats);
 /** @internal */
 export const handlerTrackingChannel = diagnosticsChannel.channel(CHANNELS.handlerTracking);
+
+/**
+ * The message on `proactor:transport`: which part of the handle transport
+ * fell back, and why.
+ *
+ * @example
+ * ```ts
+ * diagnosticsChannel.subscribe(CHANNELS.transport, (message) => {
+ *   const { what, reason } = message as TransportFallbackMessage;
+ *   console.warn(`proactor: ${what} fell back: ${reason}`);
+ * });
+ * ```
+ */
+export interface TransportFallbackMessage {
+  /** The part that fell back, for example `'handle writes'`. */
+  readonly what: string;
+  /** Why, with the Node version. */
+  readonly reason: string;
+}
+
+/** @internal */
+export const transportChannel = diagnosticsChannel.channel(CHANNELS.transport);

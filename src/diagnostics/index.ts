@@ -1,4 +1,4 @@
-export { CHANNELS, type AllocationStatsMessage } from './channels.js';
+export { CHANNELS, type AllocationStatsMessage, type TransportFallbackMessage } from './channels.js';
 export type { HandlerTrackingSink } from './handler-tracker.js';
 export { formatAllocationStats } from './format-allocation-stats.js';
 export {

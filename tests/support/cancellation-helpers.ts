@@ -1,23 +1,8 @@
 import type * as net from 'node:net';
-import type { Handler, IoContext, TcpSocket, TrackingAllocator } from '../../src/index.js';
-import { acceptOne, localAcceptor, nodeClient, pattern, trackedContext } from './net-helpers.js';
+import type { Handler, TcpSocket } from '../../src/index.js';
+import { pattern } from './net-helpers.js';
 
-/** One of the project's sockets (accepted) and its node:net peer, on a fresh tracked context or on `on`. */
-export async function connectedPair(
-  on: { ctx: IoContext; tracking: TrackingAllocator } = trackedContext(),
-): Promise<{ ctx: IoContext; tracking: TrackingAllocator; sock: TcpSocket; peer: net.Socket }> {
-  const { ctx, tracking } = on;
-  const { acceptor, port } = localAcceptor(ctx);
-  const accepted = acceptOne(acceptor);
-  const peerPromise = nodeClient(port);
-  await ctx.runOne();
-  const sock = await accepted;
-  const peer = await peerPromise;
-  acceptor.close();
-  await ctx.run();
-  ctx.restart();
-  return { ctx, tracking, sock, peer };
-}
+export { connectedPair } from './net-helpers.js';
 
 /**
  * Resolves once `predicate()` holds, checking after each turn of the event

@@ -107,3 +107,25 @@ export function acceptOne(acceptor: TcpAcceptor): Promise<TcpSocket> {
     });
   });
 }
+
+/**
+ * One of the project's sockets (accepted) and its node:net peer (no Nagle
+ * delay), on a fresh tracked context or on `on`; the context is restarted
+ * and ready to run again.
+ */
+export async function connectedPair(
+  on: { ctx: IoContext; tracking: TrackingAllocator } = trackedContext(),
+): Promise<{ ctx: IoContext; tracking: TrackingAllocator; sock: TcpSocket; peer: net.Socket }> {
+  const { ctx, tracking } = on;
+  const { acceptor, port } = localAcceptor(ctx);
+  const accepted = acceptOne(acceptor);
+  const peerPromise = nodeClient(port);
+  await ctx.runOne();
+  const sock = await accepted;
+  const peer = await peerPromise;
+  acceptor.close();
+  await ctx.run();
+  ctx.restart();
+  peer.setNoDelay(true);
+  return { ctx, tracking, sock, peer };
+}

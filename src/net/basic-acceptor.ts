@@ -1,4 +1,3 @@
-import * as net from 'node:net';
 import { getAssociatedAllocator } from '../allocation/associate.js';
 import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
 import type { CancellationType } from '../cancellation/cancellation-type.js';
@@ -10,31 +9,8 @@ import { OpQueue } from '../ops/op-queue.js';
 import type { Operation } from '../ops/operation.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
-import { checkPort, familyOf, hostOf, type Endpoint, type HostPort } from './endpoint.js';
+import { describeValue as describe } from '../errors/describe-value.js';
 import { errnoError } from './errno.js';
-import { TcpSocket } from './tcp-socket.js';
-
-/**
- * Options for `new TcpAcceptor(ctx, endpoint, options)`.
- *
- * @example
- * ```ts
- * const acceptor = new TcpAcceptor(ctx, { host: '0.0.0.0', port: 8080 }, { backlog: 1024 });
- * ```
- */
-export interface TcpAcceptorOptions {
-  /**
-   * The listen backlog (default 511), which also bounds how many accepted
-   * connections wait here for an `asyncAccept` before new ones are closed.
-   */
-  readonly backlog?: number;
-  /**
-   * asio's `reuse_address` (default true). On POSIX systems libuv always
-   * sets `SO_REUSEADDR` on listening TCP sockets, so `false` cannot be
-   * honoured there and is accepted as a no-op.
-   */
-  readonly reuseAddress?: boolean;
-}
 
 /**
  * The default listen backlog (Node's).
@@ -47,60 +23,69 @@ export interface TcpAcceptorOptions {
  */
 export const DEFAULT_BACKLOG = 511;
 
-/** @internal The parts of libuv's TCP server handle this module drives. */
-interface ServerHandle {
+/** @internal The parts of a libuv server handle (TCP or pipe) an acceptor drives. */
+export interface ServerHandle {
   listen(backlog: number): number;
   close(callback?: () => void): void;
-  getsockname(out: Record<string, unknown>): number;
   onconnection: ((status: number, client: ClientHandle | undefined) => void) | null;
 }
 
-interface ClientHandle {
+/** @internal An accepted libuv stream handle, before it is wrapped in a socket. */
+export interface ClientHandle {
   close(callback?: () => void): void;
 }
 
-type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number, flags?: number) => ServerHandle | number;
+/** @internal Checks the backlog option: a positive integer, `DEFAULT_BACKLOG` when absent. */
+export function backlogOf(options: unknown, what: string): number {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object`);
+  const backlog = (options as { backlog?: unknown }).backlog ?? DEFAULT_BACKLOG;
+  if (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 1) {
+    throw new TypeError(`${what}: backlog must be a positive integer, got ${describe(backlog)}`);
+  }
+  return backlog;
+}
 
-function initiateAccept(handler: Handler<[TcpSocket]>, acceptor: TcpAcceptor): void {
+/** @internal Starts listening on a bound handle; closes it and throws the `IoError` on failure. */
+export function listenOn(handle: ServerHandle, backlog: number): void {
+  const status = handle.listen(backlog);
+  if (status < 0) {
+    handle.close();
+    throw errnoError(status, 'listen');
+  }
+}
+
+function initiateAccept<S>(handler: Handler<[S]>, acceptor: BasicAcceptor<S>): void {
   acceptor.startAccept(handler);
 }
 
 /**
- * A listening TCP socket: asio's `tcp::acceptor`.
- *
- * Binding happens in the constructor, synchronously: the host must be an IP
- * address literal (resolve names with `Resolver` first) so no lookup is
- * needed, and libuv's bind and listen run inside the call. A failure (for
- * example a port in use) throws an `IoError` (`address_in_use`) from the
- * constructor, and `localEndpoint()` is valid as soon as it returns.
+ * What every acceptor has, whatever its protocol (asio's
+ * `basic_socket_acceptor`): accepting into sockets of type `S`,
+ * cancellation and close. `TcpAcceptor` and `UnixAcceptor` add only how to
+ * bind and their endpoints.
  *
  * Connections are accepted by libuv as they arrive; one that finds no
  * pending `asyncAccept` waits in a queue bounded by the backlog (further
  * connections are closed). Accept failures such as too many open files
  * (`no_descriptors`) go to the next accept handler.
  *
- * Accepted sockets read straight into the caller's buffers (see
- * `TcpSocket`).
- *
  * @example
  * ```ts
- * const ctx = new IoContext();
- * const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 }); // 0: any free port
- * console.log(`listening on port ${acceptor.localEndpoint().port}`);
- * const onAccept = (err: IoError | null, socket: TcpSocket): void => {
- *   if (err) return; // operation_aborted once the acceptor is closed
- *   startSession(socket);
- *   acceptor.asyncAccept(onAccept);
- * };
- * acceptor.asyncAccept(onAccept);
- * await ctx.run();
+ * function serve<S extends BasicStreamSocket>(acceptor: BasicAcceptor<S>, session: (s: S) => void): void {
+ *   acceptor.asyncAccept((err, socket) => {
+ *     if (err) return; // operation_aborted once the acceptor is closed
+ *     session(socket);
+ *     serve(acceptor, session);
+ *   });
+ * }
  * ```
  */
-export class TcpAcceptor {
+export abstract class BasicAcceptor<S> {
   /** The context whose run loop invokes this acceptor's handlers. */
   readonly context: IoContext;
+  readonly #typeName: string;
   readonly #handle: ServerHandle;
-  readonly #endpoint: Endpoint;
+  readonly #wrap: (ctx: IoContext, client: ClientHandle) => S;
   readonly #queueLimit: number;
   readonly #accepts = new OpQueue();
   readonly #waiting: ClientHandle[] = [];
@@ -120,7 +105,7 @@ export class TcpAcceptor {
       client?.close();
       return;
     }
-    const op = this.#asAccept(this.#accepts.shift());
+    const op = asAccept<S>(this.#accepts.shift());
     if (status < 0 || client === undefined) {
       const err = errnoError(status < 0 ? status : -22, 'accept');
       if (op !== null) this.context.completeFromIo(op.finish(err, null));
@@ -128,7 +113,7 @@ export class TcpAcceptor {
       return;
     }
     if (op !== null) {
-      this.context.completeFromIo(op.finish(null, TcpSocket.fromAcceptedHandle(this.context, client)));
+      this.context.completeFromIo(op.finish(null, this.#wrap(this.context, client)));
     } else if (this.#waiting.length - this.#waitingHead < this.#queueLimit) {
       this.#waiting.push(client);
     } else {
@@ -136,34 +121,22 @@ export class TcpAcceptor {
     }
   };
 
-  constructor(ctx: IoContext, endpoint: HostPort, options: TcpAcceptorOptions = {}) {
-    if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
-      throw new TypeError('TcpAcceptor: the first argument must be an IoContext');
-    }
-    const host = hostOf(endpoint, 'TcpAcceptor');
-    const port = checkPort((endpoint as { port?: unknown }).port, 'TcpAcceptor');
-    const family = net.isIP(host);
-    if (family === 0) throw new TypeError(`TcpAcceptor: host must be an IP address literal (resolve names with Resolver), got '${host}'`);
-    if (typeof options !== 'object' || options === null) throw new TypeError('TcpAcceptor: options must be an object');
-    const backlog = options.backlog ?? DEFAULT_BACKLOG;
-    if (!Number.isInteger(backlog) || backlog < 1) throw new TypeError(`TcpAcceptor: backlog must be a positive integer, got ${String(backlog)}`);
-    if (options.reuseAddress !== undefined && typeof options.reuseAddress !== 'boolean') throw new TypeError('TcpAcceptor: reuseAddress must be a boolean');
-    const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
-    if (typeof create !== 'function') throw new IoError('unknown', 'TcpAcceptor: this Node.js version does not expose a TCP server handle');
-    const handle = create(host, port, family);
-    if (typeof handle === 'number') throw errnoError(handle, 'bind');
-    const status = handle.listen(backlog);
-    if (status < 0) {
-      handle.close();
-      throw errnoError(status, 'listen');
-    }
-    const name: Record<string, unknown> = {};
-    handle.getsockname(name);
-    const address = typeof name.address === 'string' ? name.address : host;
-    this.#endpoint = { address, port: typeof name.port === 'number' ? name.port : port, family: familyOf(name.family, address) };
+  /**
+   * Takes over a bound, listening `handle`; `wrap` makes the socket of an
+   * accepted client handle.
+   */
+  protected constructor(
+    ctx: IoContext,
+    typeName: string,
+    handle: ServerHandle,
+    backlog: number,
+    wrap: (ctx: IoContext, client: ClientHandle) => S,
+  ) {
     this.context = ctx;
+    this.#typeName = typeName;
     this.#handle = handle;
     this.#queueLimit = backlog;
+    this.#wrap = wrap;
     handle.onconnection = this.#onConnection;
     ctx.addService(this.#service);
   }
@@ -181,20 +154,9 @@ export class TcpAcceptor {
     return this.#open;
   }
 
-  /**
-   * The address and port the acceptor listens on (the real port when bound
-   * to port 0). Throws `IoError` `bad_descriptor` once closed.
-   *
-   * @example
-   * ```ts
-   * const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 });
-   * const { port } = acceptor.localEndpoint();
-   * await new TcpSocket(ctx).asyncConnect({ host: '127.0.0.1', port }, usePromise);
-   * ```
-   */
-  localEndpoint(): Endpoint {
-    if (!this.#open) throw new IoError('bad_descriptor', 'TcpAcceptor.localEndpoint: the acceptor is closed');
-    return this.#endpoint;
+  /** Throws `bad_descriptor` once closed (for `localEndpoint`). */
+  protected checkOpen(what: string): void {
+    if (!this.#open) throw new IoError('bad_descriptor', `${this.#typeName}.${what}: the acceptor is closed`);
   }
 
   /**
@@ -218,15 +180,15 @@ export class TcpAcceptor {
    * }
    * ```
    */
-  asyncAccept<T extends CompletionToken<[TcpSocket]>>(token: T): CompletionResult<T, [TcpSocket]> {
-    return asyncInitiate<[TcpSocket], T, TcpAcceptor>(initiateAccept, token, this);
+  asyncAccept<T extends CompletionToken<[S]>>(token: T): CompletionResult<T, [S]> {
+    return asyncInitiate<[S], T, BasicAcceptor<S>>(initiateAccept, token, this);
   }
 
   /** @internal The initiation behind `asyncAccept`. */
-  startAccept(handler: Handler<[TcpSocket]>): void {
+  startAccept(handler: Handler<[S]>): void {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator, this);
+    const op = allocator.allocate(AcceptOp<S>).init(handler, allocator, this);
     ctx.operationStarted(op, 'socket', this, 'async_accept');
     ctx.workStarted();
     if (!this.#open) {
@@ -241,7 +203,7 @@ export class TcpAcceptor {
     }
     const client = this.#shiftWaiting();
     if (client !== null) {
-      ctx.enqueue(op.finish(null, TcpSocket.fromAcceptedHandle(ctx, client)));
+      ctx.enqueue(op.finish(null, this.#wrap(ctx, client)));
       return;
     }
     this.#accepts.push(op);
@@ -257,7 +219,7 @@ export class TcpAcceptor {
    */
   abortOperation(op: Operation, _type: CancellationType): boolean {
     if (!this.#accepts.remove(op)) return false;
-    this.context.enqueue(this.#asAccept(op)!.finish(OPERATION_ABORTED, null));
+    this.context.enqueue(asAccept<S>(op)!.finish(OPERATION_ABORTED, null));
     return true;
   }
 
@@ -275,13 +237,6 @@ export class TcpAcceptor {
   cancel(): void {
     this.context.tracker?.operation('socket', this, 'cancel');
     this.#abortPending();
-  }
-
-  #abortPending(): void {
-    const aborted = new IoError('operation_aborted');
-    for (let op = this.#accepts.shift(); op !== null; op = this.#accepts.shift()) {
-      this.context.enqueue((op instanceof AcceptOp ? op : null)!.finish(aborted, null));
-    }
   }
 
   /**
@@ -305,8 +260,11 @@ export class TcpAcceptor {
     this.context.removeService(this.#service);
   }
 
-  #asAccept(op: Operation | null): AcceptOp<TcpSocket> | null {
-    return op instanceof AcceptOp ? (op as AcceptOp<TcpSocket>) : null;
+  #abortPending(): void {
+    const aborted = new IoError('operation_aborted');
+    for (let op = this.#accepts.shift(); op !== null; op = this.#accepts.shift()) {
+      this.context.enqueue(asAccept<S>(op)!.finish(aborted, null));
+    }
   }
 
   #shiftWaiting(): ClientHandle | null {
@@ -328,4 +286,8 @@ export class TcpAcceptor {
     this.#handle.close();
     for (let client = this.#shiftWaiting(); client !== null; client = this.#shiftWaiting()) client.close();
   }
+}
+
+function asAccept<S>(op: Operation | null): AcceptOp<S> | null {
+  return op instanceof AcceptOp ? (op as AcceptOp<S>) : null;
 }

@@ -1,0 +1,311 @@
+import * as net from 'node:net';
+import { fromNodeError } from '../errors/from-node-error.js';
+import type { IoError } from '../errors/io-error.js';
+import { errnoError } from './errno.js';
+import {
+  HandleWriter,
+  WRITE_DONE,
+  WRITE_PENDING,
+  captureWriteReqDuring,
+  nativeWritesReady,
+  shouldCaptureWriteReq,
+  type NativeWriteHandle,
+} from './handle-write.js';
+import { TRANSPORT_WRITE_DONE, TRANSPORT_WRITE_PENDING, type StreamSink, type StreamTransport } from './stream-transport.js';
+
+/**
+ * How many times one socket re-registers a different read buffer with its
+ * handle before it switches to a socket-owned landing buffer (see
+ * `TcpSocket.asyncReadSome`). Each registration keeps a small native record
+ * until the socket closes, so the count is bounded.
+ *
+ * @example
+ * ```ts
+ * // Reads into a rotating set of buffers: each new buffer is one retarget.
+ * const pool = [Buffer.alloc(4096), Buffer.alloc(4096)];
+ * let i = 0;
+ * const onRead = (err: IoError | null, n: number): void => {
+ *   if (err) return socket.close();
+ *   i = (i + 1) % pool.length;
+ *   socket.asyncReadSome(pool[i]!, onRead); // started from a read handler: switched for free
+ * };
+ * socket.asyncReadSome(pool[0]!, onRead);
+ * ```
+ */
+export const READ_RETARGET_LIMIT = 64;
+
+/**
+ * The size of the socket-owned landing buffer used past `READ_RETARGET_LIMIT`.
+ *
+ * @example
+ * ```ts
+ * // A read buffer larger than this gains nothing on a socket that has used
+ * // up its retargets: each read copies at most READ_LANDING_SIZE bytes.
+ * const buf = Buffer.alloc(Math.min(wanted, READ_LANDING_SIZE));
+ * ```
+ */
+export const READ_LANDING_SIZE = 65536;
+
+/**
+ * When a read of at most this many bytes completes and no other read is
+ * pending, the handle keeps reading (into a landing buffer of this size
+ * shared by all sockets) instead of stopping: stopping and restarting for
+ * the next read costs two `epoll_ctl` calls, more than copying this many
+ * bytes into the next read's buffer. Bytes that arrive before the next read
+ * is started are kept for it, and reading stops then, so a socket nobody
+ * reads holds at most this many bytes.
+ *
+ * @example
+ * ```ts
+ * // Request/response sessions whose reads start from a write handler keep
+ * // the handle reading between requests when the last request was small:
+ * const requestBuf = Buffer.alloc(IDLE_READ_LIMIT);
+ * ```
+ */
+export const IDLE_READ_LIMIT = 16384;
+
+/** The landing buffer of handles reading with no read pending (see `IDLE_READ_LIMIT`). */
+let idleLanding: Buffer | null = null;
+
+/** The parts of a libuv stream handle (`socket._handle`, TCP or pipe) this transport drives. */
+interface NativeStreamHandle extends NativeWriteHandle {
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+  useUserBuffer(buffer: Uint8Array): void;
+}
+
+interface HandleHolder {
+  _handle: NativeStreamHandle | null;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a === b || (a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength);
+}
+
+function swallowError(): void {
+  // A socket we have let go of may still report an error while it closes.
+}
+
+/**
+ * The transport of sockets proactor opens itself (connected or accepted):
+ * every use of Node internals lives here. Reads land in the caller's buffer
+ * through Node's user-buffer `onread` mode; after a small read with no read
+ * pending the handle keeps reading into a shared landing buffer (see
+ * `IDLE_READ_LIMIT`); a socket that keeps reading into new buffers from
+ * outside its read handlers moves to a landing buffer of its own after
+ * `READ_RETARGET_LIMIT` of them. Writes go on the handle (see
+ * handle-write.ts), or through `net.Socket.write` until the handle-write
+ * protocol is known.
+ */
+export class HandleTransport implements StreamTransport {
+  readonly kind = 'handle' as const;
+  readonly socket: net.Socket;
+  readStarts = 0;
+  readonly #sink: StreamSink;
+  #destroyed = false;
+  /** Reading was asked for (`startRead`) and not yet served. */
+  #wanted = false;
+  /** The handle is reading into `idleLanding` with no read pending. */
+  #idle = false;
+  #inReadCallback = false;
+  /** The buffer the handle fills on its next read. */
+  #landing: Uint8Array = EMPTY;
+  #nextLanding: Uint8Array = EMPTY;
+  #retargets = 0;
+  #scratch: Buffer | null = null;
+  readonly #writer: HandleWriter;
+
+  readonly #onReadBuffer = (): Uint8Array => {
+    this.#landing = this.#nextLanding;
+    return this.#landing;
+  };
+
+  readonly #onReadData = (nread: number): boolean => this.#readArrived(nread);
+
+  readonly #onConnect = (): void => {
+    this.#sink.connected();
+  };
+
+  readonly #onEnd = (): void => {
+    this.#sink.readEnded();
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#sink.failed(fromNodeError(error));
+  };
+
+  readonly #onClose = (): void => {
+    this.#sink.closed();
+  };
+
+  readonly #onStreamWriteDone = (error?: Error | null): void => {
+    if (!this.#destroyed) this.#sink.writeDone(error ? fromNodeError(error) : null);
+  };
+
+  /** A handle write that went asynchronous has finished (`status < 0`: a libuv error). */
+  readonly #onHandleWriteDone = (status: number): void => {
+    this.#writer.settled();
+    if (!this.#destroyed) this.#sink.writeDone(status < 0 ? errnoError(status, 'write') : null);
+  };
+
+  private constructor(sink: StreamSink, handle: unknown) {
+    this.#sink = sink;
+    this.#writer = new HandleWriter(this.#onHandleWriteDone);
+    const options = {
+      allowHalfOpen: true,
+      onread: { buffer: this.#onReadBuffer, callback: this.#onReadData },
+      ...(handle === undefined ? {} : { handle, pauseOnCreate: true, readable: true, writable: true }),
+    };
+    const socket = new net.Socket(options);
+    if (handle === undefined) socket.pause();
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    this.socket = socket;
+  }
+
+  /** A transport connecting to `target` (`{ host, port }` or `{ path }`); `sink.connected()` follows. */
+  static connect(sink: StreamSink, target: net.NetConnectOpts): HandleTransport {
+    const t = new HandleTransport(sink, undefined);
+    t.socket.once('connect', t.#onConnect);
+    t.socket.connect(target);
+    return t;
+  }
+
+  /** A transport over a handle an acceptor took from libuv (reading stopped). */
+  static accepted(sink: StreamSink, handle: unknown): HandleTransport {
+    return new HandleTransport(sink, handle);
+  }
+
+  startRead(buf: Uint8Array): void {
+    this.#wanted = true;
+    if (this.#inReadCallback) {
+      this.#nextLanding = buf; // the read callback returns true and Node reads into buf next
+      return;
+    }
+    if (this.#idle) {
+      this.#idle = false; // still reading: the bytes land in idleLanding and are copied into buf
+      return;
+    }
+    const handle = this.#handle();
+    if (handle === null) return;
+    const landing = this.#landing;
+    if (!sameBytes(landing, buf) && landing !== this.#scratch && landing !== idleLanding) {
+      if (this.#retargets < READ_RETARGET_LIMIT) {
+        this.#retargets++;
+        this.#landing = buf;
+      } else {
+        this.#scratch ??= Buffer.allocUnsafe(READ_LANDING_SIZE);
+        this.#landing = this.#scratch;
+      }
+      handle.useUserBuffer(this.#landing);
+    }
+    handle.reading = true;
+    this.readStarts++;
+    const status = handle.readStart();
+    if (status < 0) {
+      handle.reading = false;
+      this.#wanted = false;
+      this.#sink.failed(errnoError(status, 'read'));
+    }
+  }
+
+  stopRead(): void {
+    if (!this.#wanted && !this.#idle) return;
+    this.#wanted = false;
+    this.#idle = false;
+    if (this.#inReadCallback) return; // the read callback returns false and Node stops the handle
+    const handle = this.#handle();
+    if (handle !== null && handle.reading) {
+      handle.reading = false;
+      handle.readStop();
+    }
+  }
+
+  /** Node's user-buffer read callback: `nread` bytes are in `#landing`. Returns whether to keep reading. */
+  #readArrived(nread: number): boolean {
+    const landing = this.#landing;
+    this.#wanted = false;
+    this.#idle = false;
+    this.#inReadCallback = true;
+    try {
+      if (landing === this.#scratch) this.#sink.readCopy(landing, 0, nread, true);
+      else if (landing === idleLanding) this.#sink.readCopy(landing, 0, nread, false);
+      else this.#sink.readInto(landing, nread);
+    } finally {
+      this.#inReadCallback = false;
+    }
+    if (this.#destroyed) return false;
+    if (this.#wanted) return true; // started again from inside: `#nextLanding` is its buffer
+    if (nread <= IDLE_READ_LIMIT && this.#sink.wantsIdleRead()) {
+      this.#idle = true; // keep reading: the next read is likely started soon (see IDLE_READ_LIMIT)
+      this.#nextLanding = idleLanding ??= Buffer.allocUnsafe(IDLE_READ_LIMIT);
+      return true;
+    }
+    this.#nextLanding = this.#retargets >= READ_RETARGET_LIMIT && this.#scratch !== null ? this.#scratch : landing;
+    return false;
+  }
+
+  write(bufs: Uint8Array | readonly Uint8Array[]): number | IoError {
+    const handle = nativeWritesReady() ? this.#handle() : null;
+    if (handle === null) {
+      const live = this.#handle();
+      if (live !== null && shouldCaptureWriteReq()) {
+        captureWriteReqDuring(live, () => {
+          this.#streamWrite(bufs);
+        });
+      } else {
+        this.#streamWrite(bufs);
+      }
+      return TRANSPORT_WRITE_PENDING;
+    }
+    const status = this.#writer.write(handle, bufs);
+    if (status === WRITE_PENDING) return TRANSPORT_WRITE_PENDING;
+    if (status === WRITE_DONE) return TRANSPORT_WRITE_DONE;
+    return errnoError(status, 'write');
+  }
+
+  #streamWrite(bufs: Uint8Array | readonly Uint8Array[]): void {
+    const socket = this.socket;
+    if (bufs instanceof Uint8Array) {
+      socket.write(bufs, this.#onStreamWriteDone);
+      return;
+    }
+    let last = bufs.length - 1;
+    while (bufs[last]!.length === 0) last--;
+    socket.cork();
+    for (let i = 0; i < last; i++) {
+      const b = bufs[i]!;
+      if (b.length !== 0) socket.write(b);
+    }
+    socket.write(bufs[last]!, this.#onStreamWriteDone);
+    socket.uncork();
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#wanted = false;
+    this.#idle = false;
+    this.#writer.retire();
+    const socket = this.socket;
+    socket.removeListener('end', this.#onEnd);
+    socket.removeListener('error', this.#onError);
+    socket.removeListener('close', this.#onClose);
+    socket.removeListener('connect', this.#onConnect);
+    socket.on('error', swallowError);
+    socket.destroy();
+  }
+
+  /** The libuv handle (`null` once Node has closed it, or before a connect has made it). */
+  #handle(): NativeStreamHandle | null {
+    return (this.socket as unknown as HandleHolder)._handle;
+  }
+}

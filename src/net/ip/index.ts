@@ -1,0 +1,2 @@
+export { TcpSocket } from './tcp-socket.js';
+export { TcpAcceptor, type TcpAcceptorOptions } from './tcp-acceptor.js';

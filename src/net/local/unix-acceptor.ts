@@ -1,0 +1,76 @@
+import type { IoContext } from '../../io-context/io-context.js';
+import { BasicAcceptor, backlogOf, listenOn, type ClientHandle } from '../basic-acceptor.js';
+import { errnoError } from '../errno.js';
+import { createServerHandle } from '../ip/tcp-acceptor.js';
+import { pathOf, type LocalEndpoint } from './local-endpoint.js';
+import { UnixSocket } from './unix-socket.js';
+
+/**
+ * Options for `new UnixAcceptor(ctx, endpoint, options)`.
+ *
+ * @example
+ * ```ts
+ * const acceptor = new UnixAcceptor(ctx, { path: '/tmp/app.sock' }, { backlog: 1024 });
+ * ```
+ */
+export interface UnixAcceptorOptions {
+  /**
+   * The listen backlog (default 511), which also bounds how many accepted
+   * connections wait here for an `asyncAccept` before new ones are closed.
+   */
+  readonly backlog?: number;
+}
+
+/**
+ * A listening Unix-domain stream socket: asio's
+ * `local::stream_protocol::acceptor`, on `BasicAcceptor`.
+ *
+ * The socket file is made in the constructor, synchronously: a path in use
+ * (a live server, or a file left behind) throws `IoError` `address_in_use`,
+ * a directory that does not exist `not_found`, and a path longer than
+ * `MAX_LOCAL_PATH` is a `TypeError`. `close()` removes the socket file.
+ * Accepted sockets are `UnixSocket`s on the handle transport.
+ *
+ * @example
+ * ```ts
+ * const acceptor = new UnixAcceptor(ctx, { path: '/tmp/echo.sock' });
+ * const onAccept = (err: IoError | null, socket: UnixSocket): void => {
+ *   if (err) return;
+ *   startSession(socket);
+ *   acceptor.asyncAccept(onAccept);
+ * };
+ * acceptor.asyncAccept(onAccept);
+ * await ctx.run();
+ * ```
+ */
+export class UnixAcceptor extends BasicAcceptor<UnixSocket> {
+  readonly #endpoint: LocalEndpoint;
+
+  constructor(ctx: IoContext, endpoint: LocalEndpoint, options: UnixAcceptorOptions = {}) {
+    if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
+      throw new TypeError('UnixAcceptor: the first argument must be an IoContext');
+    }
+    const path = pathOf(endpoint, 'UnixAcceptor');
+    const backlog = backlogOf(options, 'UnixAcceptor');
+    // Node's factory makes a pipe handle and binds it to the path for port and address type -1.
+    const handle = createServerHandle('UnixAcceptor')(path, -1, -1);
+    if (typeof handle === 'number') throw errnoError(handle, 'bind');
+    listenOn(handle, backlog);
+    super(ctx, 'UnixAcceptor', handle, backlog, (c: IoContext, client: ClientHandle) => UnixSocket.fromAcceptedHandle(c, client, path));
+    this.#endpoint = { path };
+  }
+
+  /**
+   * The path the acceptor listens on. Throws `IoError` `bad_descriptor` once closed.
+   *
+   * @example
+   * ```ts
+   * const acceptor = new UnixAcceptor(ctx, { path });
+   * await new UnixSocket(ctx).asyncConnect(acceptor.localEndpoint(), usePromise);
+   * ```
+   */
+  localEndpoint(): LocalEndpoint {
+    this.checkOpen('localEndpoint');
+    return this.#endpoint;
+  }
+}
