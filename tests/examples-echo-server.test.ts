@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { startExample } from './support/example-process.js';
-import { echoOnce } from './support/net-helpers.js';
+import { echoOnce, pattern } from './support/net-helpers.js';
 
 describe.each(['echo-server.js', 'echo-server-await.js'])('example %s', (script) => {
   test('serves several clients at once and exits 0 on SIGTERM', async () => {
@@ -11,6 +15,45 @@ describe.each(['echo-server.js', 'echo-server-await.js'])('example %s', (script)
     expect(server.output()).toMatch(/stopped after \d+ handlers/);
   });
 });
+
+describe('example echo-server.js --path', () => {
+  test('serves a Unix socket path to node:net clients, and removes the socket file at exit', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proactor-echo-'));
+    const where = path.join(dir, 'echo.sock');
+    try {
+      const server = await startExample('echo-server.js', ['--path', where]);
+      expect(server.address).toBe(where);
+      const messages = [pattern(300_000, 3), Buffer.from('hello\n')];
+      const echoes = await Promise.all(messages.map((m) => unixEcho(where, m)));
+      for (const [i, e] of echoes.entries()) expect(e.equals(messages[i]!)).toBe(true);
+      expect(await server.stop('SIGTERM')).toBe(0);
+      expect(server.output()).toMatch(/^total\s+\d+\s+\d+\s+\d+\s+0$/m);
+      expect(fs.existsSync(where)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Sends `data` over the Unix socket at `where` and resolves with what came back. */
+function unixEcho(where: string, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const c = net.connect(where, () => {
+      c.write(data);
+    });
+    c.on('error', reject);
+    c.on('data', (d: Buffer) => {
+      chunks.push(d);
+      size += d.length;
+      if (size >= data.length) c.end();
+    });
+    c.on('close', () => {
+      resolve(Buffer.concat(chunks));
+    });
+  });
+}
 
 describe('example echo-server.js allocation statistics', () => {
   test('SIGUSR2 prints the context statistics by operation kind while it runs; exit prints them with nothing live', async () => {

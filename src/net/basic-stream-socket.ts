@@ -70,7 +70,7 @@ export abstract class BasicStreamSocket {
   /**
    * Which transport moves this socket's bytes: `'handle'` (zero-copy, for
    * sockets proactor connects or accepts), `'chunk'` (adopted streams), or
-   * `null` before a connection.
+   * `null` before a connection; a closed socket tells its last one.
    *
    * @example
    * ```ts

@@ -38,7 +38,7 @@ export type ShutdownType = 'send' | 'receive' | 'both';
  * ```
  */
 export interface TransportStats {
-  /** The transport of the current connection (`null` before one is opened). */
+  /** The transport of the current connection (of the last one once closed; `null` before one is opened). */
   readonly transport: TransportKind | null;
   /** Bytes received that did not land in the caller's buffer directly and were copied into it (or kept for a later read). */
   readonly bytesCopied: number;
@@ -102,6 +102,8 @@ export class StreamCore implements StreamSink {
   #orphanWrites = 0;
   #bytesCopied = 0;
   #readStartsBefore = 0;
+  /** The kind of the transport of the current (or, once closed, the last) connection. */
+  #kind: TransportKind | null = null;
 
   readonly #service: IoService = {
     shutdown: (): void => {
@@ -118,9 +120,9 @@ export class StreamCore implements StreamSink {
     return this.#open;
   }
 
-  /** The kind of the current transport, `null` before a connection. */
+  /** The kind of the current (or, once closed, the last) connection's transport, `null` before one. */
   transportKind(): TransportKind | null {
-    return this.#transport?.kind ?? null;
+    return this.#kind;
   }
 
   transportStats(): TransportStats {
@@ -367,6 +369,7 @@ export class StreamCore implements StreamSink {
 
   #attach(transport: StreamTransport): void {
     this.#transport = transport;
+    this.#kind = transport.kind;
     this.#open = true;
     if (!this.#registered) {
       this.#registered = true;

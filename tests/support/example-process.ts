@@ -8,8 +8,10 @@ export const examplesDir = path.join(__dirname, '..', '..', 'dist', 'examples');
 /** A running example, as a user would have it: a child process, its output, its exit. */
 export interface RunningExample {
   readonly child: ChildProcessWithoutNullStreams;
-  /** The port the example printed in its `listening on host:port` line. */
+  /** The port the example printed in its `listening on host:port` line (0 for a Unix path). */
   readonly port: number;
+  /** What it printed after `listening on`: `host:port`, or a Unix socket path. */
+  readonly address: string;
   /** Everything written to stdout and stderr so far. */
   output(): string;
   /** What was written to stderr alone so far. */
@@ -44,7 +46,7 @@ function spawnExample(script: string, args: readonly string[], env?: NodeJS.Proc
   return { child, output: () => out, stderr: () => err, exited };
 }
 
-/** Starts `node dist/examples/<script> args…` (with `env` added to the environment) and waits for its `listening on host:port` line. */
+/** Starts `node dist/examples/<script> args…` (with `env` added to the environment) and waits for its `listening on host:port` (or `listening on /path`) line. */
 export function startExample(script: string, args: readonly string[], timeoutMs = 10_000, env?: NodeJS.ProcessEnv): Promise<RunningExample> {
   const { child, output, stderr, exited } = spawnExample(script, args, env);
   return new Promise((resolve, reject) => {
@@ -53,13 +55,16 @@ export function startExample(script: string, args: readonly string[], timeoutMs 
       reject(new Error(`${script} printed no listening line within ${timeoutMs} ms: ${output()}`));
     }, timeoutMs);
     const check = (): void => {
-      const m = /listening on \S+:(\d+)/.exec(output());
+      const m = /listening on (\S+)\n/.exec(output());
       if (m === null) return;
+      const address = m[1]!;
+      const port = /:(\d+)$/.exec(address);
       clearTimeout(timer);
       child.stdout.off('data', check);
       resolve({
         child,
-        port: Number(m[1]),
+        port: port === null ? 0 : Number(port[1]),
+        address,
         output,
         stderr,
         exited,
