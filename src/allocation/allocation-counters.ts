@@ -1,8 +1,8 @@
-import { OPERATION_KINDS, type OperationKind } from '../ops/operation-kind.js';
+import { MAX_OPERATION_KINDS, OPERATION_KINDS, type OperationKind } from '../ops/operation-kind.js';
 import type { AllocationCounts, AllocatorStats } from './allocator.js';
 
 function zeros(): number[] {
-  return OPERATION_KINDS.map(() => 0);
+  return new Array<number>(MAX_OPERATION_KINDS).fill(0);
 }
 
 function sum(values: readonly number[]): number {

@@ -1,7 +1,7 @@
-import { associatedCancellationSlot } from '../allocation/associate.js';
+import { associatedCancellationSlot } from '../associations/associate.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionToken, Handler, Initiation, WrappedToken } from '../tokens/completion-token.js';
-import { carryAssociations } from './carry-associations.js';
+import { carryAssociations } from '../associations/carry-associations.js';
 import { CancellationSignal } from './cancellation-signal.js';
 import { CancellationType } from './cancellation-type.js';
 

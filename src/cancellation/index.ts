@@ -1,5 +1,4 @@
 export { CancellationType } from './cancellation-type.js';
 export { CancellationSlot, type CancellationHandler, type CancellationHandlerFunction } from './cancellation-slot.js';
 export { CancellationSignal } from './cancellation-signal.js';
-export { bindCancellationSlot, getAssociatedCancellationSlot } from './bind-cancellation-slot.js';
 export { bindAbortSignal, withAbortSignal } from './abort-signal.js';

@@ -225,6 +225,17 @@ export class IoContext implements OperationObserver {
     if (tracker !== null && operation !== null) tracker.created(op, objectType, object, operation);
   }
 
+  /**
+   * @internal The one start path of an operation an I/O object initiates
+   * and this context will complete: `operationStarted` (statistics, handler
+   * tracking), then `workStarted`. Returns `op`.
+   */
+  startOperation<T extends Operation>(op: T, objectType: string, object: object, operation: string): T {
+    this.operationStarted(op, objectType, object, operation);
+    this.workStarted();
+    return op;
+  }
+
   /** @internal See `OperationObserver`: counts the free, and a destruction under tracking. */
   operationFreed(op: Operation, trackId: number): void {
     this.#allocations.deallocation(op.kind);

@@ -1,4 +1,4 @@
-import { getAssociatedAllocator } from '../allocation/associate.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
 import { PostOp } from '../ops/post-op.js';
 import type { Executor } from './executor.js';
 import type { IoContext } from './io-context.js';
@@ -45,8 +45,7 @@ export class IoExecutor implements Executor {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(PostOp).init(handler, allocator);
-    ctx.operationStarted(op, 'io_context', ctx, how);
-    ctx.workStarted();
+    ctx.startOperation(op, 'io_context', ctx, how);
     ctx.enqueue(op);
   }
 

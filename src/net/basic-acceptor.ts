@@ -1,5 +1,5 @@
-import { getAssociatedAllocator } from '../allocation/associate.js';
-import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
 import type { CancellationType } from '../cancellation/cancellation-type.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { IoError } from '../errors/io-error.js';
@@ -189,8 +189,7 @@ export abstract class BasicAcceptor<S> {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(AcceptOp<S>).init(handler, allocator, this);
-    ctx.operationStarted(op, 'socket', this, 'async_accept');
-    ctx.workStarted();
+    ctx.startOperation(op, 'socket', this, 'async_accept');
     if (!this.#open) {
       ctx.enqueue(op.finish(new IoError('bad_descriptor'), null));
       return;

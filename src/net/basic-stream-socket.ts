@@ -4,7 +4,7 @@ import type { IoContext } from '../io-context/io-context.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 import { describeValue as describe } from '../errors/describe-value.js';
-import { checkNotDetached } from './detached.js';
+import { checkNotDetached } from '../io/detached.js';
 import { StreamCore, type ShutdownType, type TransportStats } from './stream-core.js';
 import type { TransportKind } from './stream-transport.js';
 

@@ -8,16 +8,3 @@ export { transportFallbacks } from './transport-diagnostics.js';
 export * from './ip/index.js';
 export * from './local/index.js';
 export { Resolver } from './resolver.js';
-export { DynamicBuffer } from './dynamic-buffer.js';
-export {
-  asyncWrite,
-  asyncRead,
-  asyncReadUntil,
-  transferAll,
-  transferAtLeast,
-  transferExactly,
-  DEFAULT_MAX_TRANSFER,
-  type AsyncReadStream,
-  type AsyncWriteStream,
-  type CompletionCondition,
-} from './composed.js';

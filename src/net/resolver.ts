@@ -1,6 +1,6 @@
 import * as dns from 'node:dns';
-import { getAssociatedAllocator } from '../allocation/associate.js';
-import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
 import type { CancellationType } from '../cancellation/cancellation-type.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { fromNodeError } from '../errors/from-node-error.js';
@@ -112,8 +112,7 @@ export class Resolver {
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(ResolveOp<Endpoint>).init(handler, port, allocator, this);
-    ctx.operationStarted(op, 'resolver', this, 'async_resolve');
-    ctx.workStarted();
+    ctx.startOperation(op, 'resolver', this, 'async_resolve');
     this.#pending.push(op);
     if (!this.#registered) {
       this.#registered = true;
@@ -135,7 +134,7 @@ export class Resolver {
    */
   abortOperation(op: Operation, _type: CancellationType): boolean {
     if (!(op instanceof ResolveOp) || !this.#pending.remove(op)) return false;
-    this.context.enqueue(op.finish(OPERATION_ABORTED, null));
+    this.context.enqueue(op.fail(OPERATION_ABORTED));
     return true;
   }
 
@@ -154,14 +153,14 @@ export class Resolver {
     this.context.tracker?.operation('resolver', this, 'cancel');
     const aborted = new IoError('operation_aborted');
     for (let op = this.#pending.shift(); op !== null; op = this.#pending.shift()) {
-      this.context.enqueue((op instanceof ResolveOp ? op : null)!.finish(aborted, null));
+      this.context.enqueue((op instanceof ResolveOp ? op : null)!.fail(aborted));
     }
   }
 
   #resolved(op: ResolveOp<Endpoint>, sequence: number, error: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]): void {
     if (op.sequence !== sequence || !this.#pending.remove(op)) return;
     if (error) {
-      op.finish(fromNodeError(error), null);
+      op.fail(fromNodeError(error));
     } else {
       const port = op.port;
       op.finish(

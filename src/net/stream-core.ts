@@ -1,7 +1,7 @@
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { getAssociatedAllocator } from '../allocation/associate.js';
-import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
 import { CancellationType } from '../cancellation/cancellation-type.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { IoError } from '../errors/io-error.js';
@@ -215,8 +215,7 @@ export class StreamCore implements StreamSink {
   /** The one start path of this stream's ops: statistics, handler tracking, outstanding work. */
   #begin(op: Operation, name: string): void {
     const ctx = this.context;
-    ctx.operationStarted(op, 'socket', this.#owner, name);
-    ctx.workStarted();
+    ctx.startOperation(op, 'socket', this.#owner, name);
   }
 
   // ---- cancellation, shutdown, close ----

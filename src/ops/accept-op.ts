@@ -1,8 +1,8 @@
 import type { Allocator } from '../allocation/allocator.js';
-import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
+import type { CancellableOpOwner } from './cancellable-op.js';
 import { OP_KIND } from './operation-kind.js';
-import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
+import { ResultOp } from './result-op.js';
 
 /**
  * A pending `asyncAccept`. Completion signature: `(err, socket)`; the
@@ -21,19 +21,14 @@ import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
  * acceptor.asyncAccept(onAccept);
  * ```
  */
-export class AcceptOp<S = unknown> extends CancellableOp {
-  /** The completion handler; `null` while the op is free. */
-  handler: Handler<[S]> | null;
-  /** The error the handler gets: `null` when a connection was accepted. */
-  err: IoError | null;
-  /** The accepted socket, `null` when `err` is set. */
-  socket: S | null;
-
+export class AcceptOp<S = unknown> extends ResultOp<S | null> {
   constructor() {
-    super(OP_KIND.accept);
-    this.handler = null;
-    this.err = null;
-    this.socket = null;
+    super(OP_KIND.accept, null);
+  }
+
+  /** The accepted socket, `null` until one is, or when `err` is set. */
+  get socket(): S | null {
+    return this.result;
   }
 
   /**
@@ -42,55 +37,14 @@ export class AcceptOp<S = unknown> extends CancellableOp {
    *
    * @example
    * ```ts
-   * // What TcpAcceptor.asyncAccept does:
+   * // What an acceptor's asyncAccept does:
    * const allocator = getAssociatedAllocator(handler, ctx.allocator);
    * const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator, acceptor);
    * ```
    */
   init(handler: Handler<[S]>, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
-    this.owner = owner;
-    this.slot = null;
-    this.handler = handler;
-    this.err = null;
-    this.socket = null;
-    this.allocator = allocator;
+    // The handler sees a socket whenever err is null; the null result goes only with an error.
+    this.prepare(handler as Handler<[S | null]>, allocator, owner);
     return this;
-  }
-
-  /**
-   * Records the result; the owner then queues the op on its context.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator);
-   * op.finish(null, socket);
-   * op.complete(); // op back in `allocator` first, then handler(null, socket)
-   * ```
-   */
-  finish(err: IoError | null, socket: S | null): this {
-    this.detach();
-    this.err = err;
-    this.socket = socket;
-    return this;
-  }
-
-  override reset(): void {
-    this.detach();
-    this.handler = null;
-    this.err = null;
-    this.socket = null;
-    this.allocator = null;
-    this.next = null;
-  }
-
-  override complete(): void {
-    const handler = this.handler!;
-    const err = this.err;
-    const socket = this.socket as S;
-    const allocator = this.allocator!;
-    this.reset();
-    // Free before invoking: the handler may start the next operation in this memory.
-    this.free(allocator);
-    handler(err, socket);
   }
 }

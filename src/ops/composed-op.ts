@@ -1,4 +1,4 @@
-import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
 import { CancellationSignal } from '../cancellation/cancellation-signal.js';
 import type { CancellationHandler, CancellationSlot } from '../cancellation/cancellation-slot.js';
 import { CancellationType } from '../cancellation/cancellation-type.js';
@@ -115,6 +115,15 @@ export abstract class ComposedOp extends Operation implements CancellationHandle
     // Free before invoking: the handler may start the next operation in this memory.
     this.free(allocator);
     handler(err, bytes);
+  }
+
+  /**
+   * A step threw (a stream whose `asyncReadSome`/`asyncWriteSome` threw
+   * instead of completing): frees the op without invoking its handler, if
+   * it is still pending, so nothing leaks; the caller rethrows.
+   */
+  abandon(): void {
+    if (this.allocator !== null) this.destroy();
   }
 
   /** Leaves the slot (when the op completes or is destroyed). */

@@ -1,10 +1,12 @@
 export { Operation, type OpClass } from './operation.js';
-export { OPERATION_KINDS, type OperationKind } from './operation-kind.js';
+export { OPERATION_KINDS, MAX_OPERATION_KINDS, defineOperationKind, type OperationKind } from './operation-kind.js';
 export { OpQueue } from './op-queue.js';
 export { PostOp } from './post-op.js';
 export { WaitOp } from './wait-op.js';
 export { SignalWaitOp } from './signal-wait-op.js';
 export { TransferOp } from './transfer-op.js';
+export { ResultOp } from './result-op.js';
+export { StatusOp } from './status-op.js';
 export { ReadSomeOp } from './read-some-op.js';
 export { WriteSomeOp } from './write-some-op.js';
 export { ConnectOp } from './connect-op.js';

@@ -1,54 +1,8 @@
 /**
- * The kinds of operation the allocation statistics are broken down by: one
- * per operation class of the runtime, and `other` for operation classes
- * defined outside it.
- *
- * @example
- * ```ts
- * const { byKind } = ctx.allocationStats();
- * console.log(byKind.readSome?.hits, byKind.write?.live);
- * ```
+ * @internal The index of each kind of operation the runtime defines, stored
+ * in every op as `kind`. Adding an op kind to the runtime is one line here:
+ * the name, the type, the list and the statistics all follow from it.
  */
-export type OperationKind =
-  | 'post'
-  | 'connect'
-  | 'accept'
-  | 'readSome'
-  | 'writeSome'
-  | 'resolve'
-  | 'read'
-  | 'write'
-  | 'readUntil'
-  | 'wait'
-  | 'signalWait'
-  | 'other';
-
-/**
- * Every `OperationKind`, in the order of their indices (`OP_KIND`): the
- * statistics counters are arrays indexed by kind, so counting allocates
- * nothing and looks nothing up.
- *
- * @example
- * ```ts
- * for (const kind of OPERATION_KINDS) console.log(kind, ctx.allocationStats().byKind[kind]?.live ?? 0);
- * ```
- */
-export const OPERATION_KINDS: readonly OperationKind[] = [
-  'other',
-  'post',
-  'connect',
-  'accept',
-  'readSome',
-  'writeSome',
-  'resolve',
-  'read',
-  'write',
-  'readUntil',
-  'wait',
-  'signalWait',
-];
-
-/** @internal The index of each kind in `OPERATION_KINDS`, stored in every op as `kind`. */
 export const OP_KIND = {
   other: 0,
   post: 1,
@@ -62,4 +16,73 @@ export const OP_KIND = {
   readUntil: 9,
   wait: 10,
   signalWait: 11,
-} as const satisfies Record<OperationKind, number>;
+} as const;
+
+/**
+ * The kinds of operation the allocation statistics are broken down by: one
+ * per operation class of the runtime, `other` for operation classes defined
+ * outside it, and any kind defined with `defineOperationKind`.
+ *
+ * @example
+ * ```ts
+ * const { byKind } = ctx.allocationStats();
+ * console.log(byKind.readSome?.hits, byKind.write?.live);
+ * ```
+ */
+export type OperationKind = keyof typeof OP_KIND | (string & Record<never, never>);
+
+/**
+ * How many kinds there can be: the statistics keep one counter slot per
+ * kind, allocated once.
+ *
+ * @example
+ * ```ts
+ * const room = MAX_OPERATION_KINDS - OPERATION_KINDS.length; // how many more defineOperationKind can add
+ * ```
+ */
+export const MAX_OPERATION_KINDS = 64;
+
+const kinds: string[] = [];
+for (const [name, index] of Object.entries(OP_KIND)) kinds[index] = name;
+
+/**
+ * Every `OperationKind` defined so far, in the order of their indices: the
+ * statistics counters are arrays indexed by kind, so counting allocates
+ * nothing and looks nothing up. Kinds added by `defineOperationKind` are
+ * appended.
+ *
+ * @example
+ * ```ts
+ * for (const kind of OPERATION_KINDS) console.log(kind, ctx.allocationStats().byKind[kind]?.live ?? 0);
+ * ```
+ */
+export const OPERATION_KINDS: readonly OperationKind[] = kinds;
+
+/**
+ * Defines an operation kind for an operation class written outside the
+ * runtime, so the statistics count it under its own name instead of
+ * `other`; returns the index to pass to `Operation`'s constructor. Defining
+ * a name again returns the same index.
+ *
+ * @example
+ * ```ts
+ * const DATAGRAM = defineOperationKind('datagram');
+ * class DatagramOp extends Operation {
+ *   constructor() {
+ *     super(DATAGRAM);
+ *   }
+ *   // …
+ * }
+ * ctx.allocationStats().byKind.datagram?.live;
+ * ```
+ */
+export function defineOperationKind(name: string): number {
+  if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9]*$/.test(name)) {
+    throw new TypeError(`defineOperationKind: the name must be letters and digits, starting with a letter, got ${JSON.stringify(name)}`);
+  }
+  const known = kinds.indexOf(name);
+  if (known !== -1) return known;
+  if (kinds.length >= MAX_OPERATION_KINDS) throw new RangeError(`defineOperationKind: at most ${String(MAX_OPERATION_KINDS)} operation kinds`);
+  kinds.push(name);
+  return kinds.length - 1;
+}

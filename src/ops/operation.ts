@@ -1,5 +1,6 @@
 import type { Allocator } from '../allocation/allocator.js';
 import { OP_KIND } from './operation-kind.js';
+import { destroyOwnedHandler } from './owned-handler.js';
 
 /**
  * @internal What an operation reports to the context that started it: the
@@ -116,7 +117,8 @@ export abstract class Operation {
   }
 
   /**
-   * Frees this op without invoking its handler (shutdown, destruction).
+   * Frees this op without invoking its handler (shutdown, destruction),
+   * and destroys the composed operation its handler is a step of, if any.
    *
    * @example
    * ```ts
@@ -126,8 +128,11 @@ export abstract class Operation {
    */
   destroy(): void {
     const allocator = this.allocator;
+    // A handler that is a step of a composed operation goes with it (as in asio): whatever this op's kind.
+    const handler = (this as { handler?: unknown }).handler;
     this.reset();
     if (allocator !== null) this.free(allocator);
+    destroyOwnedHandler(handler);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { IoError } from '../errors/io-error.js';
 import type { Allocator } from '../allocation/allocator.js';
-import { makeStepHandler } from '../net/owned-handler.js';
+import { makeStepHandler } from './owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
 import { OP_KIND } from './operation-kind.js';
 import { ComposedOp } from './composed-op.js';
@@ -66,7 +66,12 @@ export class ReadOp extends ComposedOp {
     this.onStep = makeStepHandler(
       this,
       (err: IoError | null, n: number): void => {
-        this.advance(err, n);
+        try {
+          this.advance(err, n);
+        } catch (error) {
+          this.abandon();
+          throw error;
+        }
       },
       () => this.innerSlot(),
     );

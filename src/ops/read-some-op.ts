@@ -44,13 +44,8 @@ export class ReadSomeOp extends TransferOp {
    * ```
    */
   init(handler: Handler<[number]>, buffer: Uint8Array, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
-    this.owner = owner;
-    this.slot = null;
-    this.handler = handler;
+    this.prepare(handler, allocator, owner);
     this.buffer = buffer;
-    this.err = null;
-    this.bytes = 0;
-    this.allocator = allocator;
     return this;
   }
 

@@ -1,7 +1,7 @@
 import type { Allocator } from '../allocation/allocator.js';
 import { IoError } from '../errors/io-error.js';
-import type { DynamicBuffer } from '../net/dynamic-buffer.js';
-import { makeStepHandler } from '../net/owned-handler.js';
+import type { DynamicBuffer } from '../io/dynamic-buffer.js';
+import { makeStepHandler } from './owned-handler.js';
 import type { Handler } from '../tokens/completion-token.js';
 import { OP_KIND } from './operation-kind.js';
 import { ComposedOp } from './composed-op.js';
@@ -71,7 +71,12 @@ export class ReadUntilOp extends ComposedOp {
     this.onStep = makeStepHandler(
       this,
       (err: IoError | null, n: number): void => {
-        this.advance(err, n);
+        try {
+          this.advance(err, n);
+        } catch (error) {
+          this.abandon();
+          throw error;
+        }
       },
       () => this.innerSlot(),
     );

@@ -1,8 +1,8 @@
 import type { Allocator } from '../allocation/allocator.js';
-import type { IoError } from '../errors/io-error.js';
 import type { Handler } from '../tokens/completion-token.js';
+import type { CancellableOpOwner } from './cancellable-op.js';
 import { OP_KIND } from './operation-kind.js';
-import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
+import { ResultOp } from './result-op.js';
 
 /**
  * A pending `asyncResolve`. Completion signature: `(err, endpoints)`, where
@@ -19,25 +19,21 @@ import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
  * }));
  * ```
  */
-export class ResolveOp<E = unknown> extends CancellableOp {
-  /** The completion handler; `null` while the op is free. */
-  handler: Handler<[E[]]> | null;
-  /** The error the handler gets: `null` on success, `host_not_found` for an unknown name. */
-  err: IoError | null;
-  /** The endpoints found, `null` until the lookup completes or when `err` is set. */
-  endpoints: E[] | null;
+export class ResolveOp<E = unknown> extends ResultOp<E[]> {
   /** The port every endpoint gets. */
   port: number;
   /** Bumped by every `init`, so a late lookup result for an earlier use is recognised. */
   sequence: number;
 
   constructor() {
-    super(OP_KIND.resolve);
-    this.handler = null;
-    this.err = null;
-    this.endpoints = null;
+    super(OP_KIND.resolve, NO_ENDPOINTS as E[]);
     this.port = 0;
     this.sequence = 0;
+  }
+
+  /** The endpoints found (empty until the lookup completes, or when `err` is set). */
+  get endpoints(): E[] {
+    return this.result;
   }
 
   /**
@@ -52,52 +48,17 @@ export class ResolveOp<E = unknown> extends CancellableOp {
    * ```
    */
   init(handler: Handler<[E[]]>, port: number, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
-    this.owner = owner;
-    this.slot = null;
-    this.handler = handler;
-    this.err = null;
-    this.endpoints = null;
+    this.prepare(handler, allocator, owner);
     this.port = port;
     this.sequence++;
-    this.allocator = allocator;
-    return this;
-  }
-
-  /**
-   * Records the result; the owner then queues the op on its context.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(ResolveOp<Endpoint>).init(handler, 80, allocator);
-   * op.finish(null, [{ address: '127.0.0.1', port: op.port, family: 'IPv4' }]);
-   * op.complete(); // op back in `allocator` first, then handler(null, endpoints)
-   * ```
-   */
-  finish(err: IoError | null, endpoints: E[] | null): this {
-    this.detach();
-    this.err = err;
-    this.endpoints = endpoints;
     return this;
   }
 
   override reset(): void {
-    this.detach();
-    this.handler = null;
-    this.err = null;
-    this.endpoints = null;
     this.port = 0;
-    this.allocator = null;
-    this.next = null;
-  }
-
-  override complete(): void {
-    const handler = this.handler!;
-    const err = this.err;
-    const endpoints = this.endpoints ?? [];
-    const allocator = this.allocator!;
-    this.reset();
-    // Free before invoking: the handler may start the next operation in this memory.
-    this.free(allocator);
-    handler(err, endpoints);
+    super.reset();
   }
 }
+
+/** The result of a lookup that found nothing, or failed: shared, never written to. */
+const NO_ENDPOINTS: readonly unknown[] = Object.freeze([]);

@@ -53,14 +53,9 @@ export class WriteSomeOp extends TransferOp {
     allocator: Allocator,
     owner: CancellableOpOwner | null = null,
   ): this {
-    this.owner = owner;
-    this.slot = null;
-    this.handler = handler;
+    this.prepare(handler, allocator, owner);
     this.buffers = buffers;
     this.total = total;
-    this.err = null;
-    this.bytes = 0;
-    this.allocator = allocator;
     return this;
   }
 

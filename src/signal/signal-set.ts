@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import type { CancellationType } from '../cancellation/cancellation-type.js';
-import { getAssociatedAllocator } from '../allocation/associate.js';
-import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { IoError } from '../errors/io-error.js';
 import { IoContext, type IoService } from '../io-context/io-context.js';
@@ -221,8 +221,7 @@ export class SignalSet implements CancellableOpOwner {
     const ctx = this.#ctx;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(SignalWaitOp).init(handler, allocator, this);
-    ctx.operationStarted(op, 'signal_set', this, 'async_wait');
-    ctx.workStarted();
+    ctx.startOperation(op, 'signal_set', this, 'async_wait');
     if (this.#closed) {
       op.owner = null;
       op.err = new IoError('bad_descriptor', 'SignalSet is closed');
@@ -232,7 +231,7 @@ export class SignalSet implements CancellableOpOwner {
     const remembered = this.#remembered.shift();
     if (remembered !== undefined) {
       op.owner = null;
-      op.signal = remembered;
+      op.result = remembered;
       ctx.enqueue(op);
       return;
     }
@@ -256,7 +255,7 @@ export class SignalSet implements CancellableOpOwner {
     while (op !== null) {
       const next = waits.shift() as SignalWaitOp | null;
       op.detach();
-      op.signal = signal;
+      op.result = signal;
       if (next === null) ctx.completeFromIo(op);
       else ctx.enqueue(op);
       op = next;

@@ -1,2 +1,1 @@
 export { Strand } from './strand.js';
-export { bindExecutor, getAssociatedExecutor } from './bind-executor.js';

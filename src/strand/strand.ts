@@ -1,4 +1,4 @@
-import { getAssociatedAllocator } from '../allocation/associate.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
 import type { Executor } from '../io-context/executor.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor.js';

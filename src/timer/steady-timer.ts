@@ -1,6 +1,6 @@
-import { getAssociatedAllocator } from '../allocation/associate.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
 import type { CancellationType } from '../cancellation/cancellation-type.js';
-import { getAssociatedCancellationSlot } from '../cancellation/bind-cancellation-slot.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
 import { IoContext } from '../io-context/io-context.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import type { CancellableOpOwner } from '../ops/cancellable-op.js';
@@ -275,8 +275,7 @@ export class SteadyTimer implements CancellableOpOwner {
     const ctx = this.#ctx;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(WaitOp).init(handler, allocator, this);
-    ctx.operationStarted(op, 'deadline_timer', this, 'async_wait');
-    ctx.workStarted();
+    ctx.startOperation(op, 'deadline_timer', this, 'async_wait');
     const queue = this.#queue;
     if (queue.isShutDown()) {
       op.destroy();

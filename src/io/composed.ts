@@ -1,4 +1,4 @@
-import { getAssociatedAllocator } from '../allocation/associate.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
 import { defaultAllocator } from '../allocation/new-allocator.js';
 import { IoContext } from '../io-context/io-context.js';
 import { ReadOp, type CompletionCondition, type ReadSomeStream } from '../ops/read-op.js';
@@ -129,12 +129,22 @@ function streamContext(stream: object): IoContext | null {
 // handler-tracking id of its own: as in asio, the tracked handlers are those
 // of its intermediate operations, and the final handler runs inside the last.
 
+/** Starts `op`'s first step; a stream that throws instead of completing leaves nothing allocated. */
+function startComposed(op: ReadOp | WriteOp | ReadUntilOp): void {
+  try {
+    op.start();
+  } catch (error) {
+    op.abandon();
+    throw error;
+  }
+}
+
 function initiateWrite(handler: Handler<[number]>, stream: WriteSomeStream, bufs: Uint8Array | readonly Uint8Array[], total: number): void {
   const ctx = streamContext(stream);
   const allocator = getAssociatedAllocator(handler, ctx?.allocator ?? defaultAllocator);
   const op = allocator.allocate(WriteOp).init(handler, stream, bufs, total, allocator);
   ctx?.operationStarted(op, 'socket', stream, null);
-  op.start();
+  startComposed(op);
 }
 
 function initiateRead(handler: Handler<[number]>, stream: ReadSomeStream, buf: Uint8Array, condition: CompletionCondition): void {
@@ -142,7 +152,7 @@ function initiateRead(handler: Handler<[number]>, stream: ReadSomeStream, buf: U
   const allocator = getAssociatedAllocator(handler, ctx?.allocator ?? defaultAllocator);
   const op = allocator.allocate(ReadOp).init(handler, stream, buf, condition, allocator);
   ctx?.operationStarted(op, 'socket', stream, null);
-  op.start();
+  startComposed(op);
 }
 
 function initiateReadUntil(handler: Handler<[number]>, stream: ReadSomeStream, dynbuf: DynamicBuffer, delim: Uint8Array | RegExp): void {
@@ -152,7 +162,7 @@ function initiateReadUntil(handler: Handler<[number]>, stream: ReadSomeStream, d
   const pattern = delim instanceof RegExp ? delim : null;
   const op = allocator.allocate(ReadUntilOp).init(handler, stream, dynbuf, bytes, pattern, allocator);
   ctx?.operationStarted(op, 'socket', stream, null);
-  op.start();
+  startComposed(op);
 }
 
 function checkStream(stream: unknown, method: 'asyncReadSome' | 'asyncWriteSome', what: string): void {

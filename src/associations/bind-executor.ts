@@ -1,5 +1,5 @@
-import { associatedAllocator, associatedExecutor, getAssociated } from '../allocation/associate.js';
-import { carriedAllocator, carryAssociations } from '../cancellation/carry-associations.js';
+import { associatedAllocator, associatedExecutor, getAssociated } from './associate.js';
+import { carriedAllocator, carryAssociations } from './carry-associations.js';
 import type { Executor } from '../io-context/executor.js';
 import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor.js';
 

@@ -1,5 +1,5 @@
-import type { Allocator } from './allocator.js';
-import { defaultAllocator } from './new-allocator.js';
+import type { Allocator } from '../allocation/allocator.js';
+import { defaultAllocator } from '../allocation/new-allocator.js';
 
 /**
  * The property under which a handler carries its allocator. `bindAllocator`

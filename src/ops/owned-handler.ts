@@ -1,7 +1,7 @@
 import type { Allocator } from '../allocation/allocator.js';
-import { associatedAllocator, associatedCancellationSlot } from '../allocation/associate.js';
+import { associatedAllocator, associatedCancellationSlot } from '../associations/associate.js';
 import type { CancellationSlot } from '../cancellation/cancellation-slot.js';
-import type { Operation } from '../ops/operation.js';
+import type { Operation } from './operation.js';
 
 /**
  * @internal The property under which an intermediate handler of a composed

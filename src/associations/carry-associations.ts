@@ -1,5 +1,5 @@
 import type { Allocator } from '../allocation/allocator.js';
-import { associatedAllocator, associatedCancellationSlot, associatedExecutor, getAssociated } from '../allocation/associate.js';
+import { associatedAllocator, associatedCancellationSlot, associatedExecutor, getAssociated } from './associate.js';
 
 /**
  * @internal The allocator `handler` carries (property or `getAllocator()`),

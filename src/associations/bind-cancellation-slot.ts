@@ -1,5 +1,5 @@
-import { associate, associatedCancellationSlot, getAssociated } from '../allocation/associate.js';
-import { CancellationSlot } from './cancellation-slot.js';
+import { associate, associatedCancellationSlot, getAssociated } from './associate.js';
+import { CancellationSlot } from '../cancellation/cancellation-slot.js';
 
 /**
  * Binds `slot` to `handler` once: the returned handler is called exactly

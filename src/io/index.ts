@@ -1,0 +1,13 @@
+export { DynamicBuffer } from './dynamic-buffer.js';
+export {
+  asyncWrite,
+  asyncRead,
+  asyncReadUntil,
+  transferAll,
+  transferAtLeast,
+  transferExactly,
+  DEFAULT_MAX_TRANSFER,
+  type AsyncReadStream,
+  type AsyncWriteStream,
+  type CompletionCondition,
+} from './composed.js';

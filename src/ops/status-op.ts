@@ -1,0 +1,69 @@
+import type { Allocator } from '../allocation/allocator.js';
+import type { IoError } from '../errors/io-error.js';
+import type { Handler } from '../tokens/completion-token.js';
+import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
+
+/**
+ * @internal The base of every cancellable operation that completes with an
+ * error alone, `(err)`: connect and timer waits. `ResultOp` without the
+ * result.
+ */
+export abstract class StatusOp extends CancellableOp {
+  /** The completion handler; `null` while the op is free. */
+  handler: Handler | null = null;
+  /** The error the handler gets (`null` on success). */
+  err: IoError | null = null;
+
+  /**
+   * Prepares the op for one use; `owner` (the I/O object) is asked to
+   * withdraw it when its cancellation slot fires.
+   *
+   * @example
+   * ```ts
+   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
+   * const op = allocator.allocate(ConnectOp).init(handler, allocator, socket);
+   * ```
+   */
+  init(handler: Handler, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
+    this.owner = owner;
+    this.slot = null;
+    this.handler = handler;
+    this.err = null;
+    this.allocator = allocator;
+    return this;
+  }
+
+  /**
+   * Records the result; the owner then queues the op on its context.
+   *
+   * @example
+   * ```ts
+   * const op = allocator.allocate(ConnectOp).init(handler, allocator);
+   * op.finish(new IoError('connection_refused'));
+   * op.complete(); // op back in `allocator` first, then handler(err)
+   * ```
+   */
+  finish(err: IoError | null): this {
+    this.detach();
+    this.err = err;
+    return this;
+  }
+
+  override reset(): void {
+    this.detach();
+    this.handler = null;
+    this.err = null;
+    this.allocator = null;
+    this.next = null;
+  }
+
+  override complete(): void {
+    const handler = this.handler!;
+    const err = this.err;
+    const allocator = this.allocator!;
+    this.reset();
+    // Free before invoking: the handler may start the next operation in this memory.
+    this.free(allocator);
+    handler(err);
+  }
+}
