@@ -1,5 +1,5 @@
 import { CancellationSignal, CancellationType, bindCancellationSlot, type IoError } from '../src/index.js';
-import { connectedPair, pattern } from './support/net-helpers.js';
+import { STREAM_KINDS, pattern, streamPair } from './support/net-helpers.js';
 
 /*
  * The orphan-write rule: a write abandoned while in progress (terminal
@@ -12,9 +12,9 @@ import { connectedPair, pattern } from './support/net-helpers.js';
 const FIRST = 16 * 1024 * 1024;
 const SECOND = 32 * 1024 * 1024;
 
-describe('a write cancelled after partial progress', () => {
+describe.each(STREAM_KINDS)('a write cancelled after partial progress, on a %s stream', (kind) => {
   test('does not let the next write complete early: its late completion is swallowed', async () => {
-    const { ctx, tracking, sock, peer } = await connectedPair();
+    const { ctx, tracking, sock, peer } = await streamPair(kind);
     peer.pause();
     const first = pattern(FIRST, 3);
     const second = pattern(SECOND, 4);

@@ -1,5 +1,5 @@
 import type * as net from 'node:net';
-import type { Handler, TcpSocket } from '../../src/index.js';
+import type { BasicStreamSocket, Handler } from '../../src/index.js';
 import { pattern } from './net-helpers.js';
 
 export { connectedPair } from './net-helpers.js';
@@ -46,7 +46,7 @@ export function received(peer: net.Socket): { bytes: () => Buffer } {
 }
 
 /**
- * A write stream over a `TcpSocket` that writes at most `chunk` bytes per
+ * A write stream over a stream socket that writes at most `chunk` bytes per
  * `asyncWriteSome` (as a stream with a small send window would), and calls
  * `onStep(step)` right after starting each one, while it is in flight. The
  * handler is passed through untouched, so what it carries (allocator,
@@ -54,11 +54,11 @@ export function received(peer: net.Socket): { bytes: () => Buffer } {
  */
 export class ChunkingStream {
   steps = 0;
-  readonly #socket: TcpSocket;
+  readonly #socket: BasicStreamSocket;
   readonly #chunk: number;
   readonly #onStep: (step: number) => void;
 
-  constructor(socket: TcpSocket, chunk: number, onStep: (step: number) => void = () => undefined) {
+  constructor(socket: BasicStreamSocket, chunk: number, onStep: (step: number) => void = () => undefined) {
     this.#socket = socket;
     this.#chunk = chunk;
     this.#onStep = onStep;
@@ -72,16 +72,16 @@ export class ChunkingStream {
 }
 
 /**
- * A read stream over a `TcpSocket` that calls `onRead(offset)` right after
+ * A read stream over a stream socket that calls `onRead(offset)` right after
  * starting each `asyncReadSome`, while it is pending; `offset` is where in
  * `base` the read lands, so a test knows how many bytes came before it.
  */
 export class WatchingStream {
-  readonly #socket: TcpSocket;
+  readonly #socket: BasicStreamSocket;
   readonly #base: Uint8Array;
   readonly #onRead: (offset: number) => void;
 
-  constructor(socket: TcpSocket, base: Uint8Array, onRead: (offset: number) => void) {
+  constructor(socket: BasicStreamSocket, base: Uint8Array, onRead: (offset: number) => void) {
     this.#socket = socket;
     this.#base = base;
     this.#onRead = onRead;

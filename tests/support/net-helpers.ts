@@ -1,5 +1,8 @@
 import * as net from 'node:net';
-import { IoContext, TcpAcceptor, TrackingAllocator, type TcpSocket } from '../../src/index.js';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { IoContext, TcpAcceptor, TrackingAllocator, UnixAcceptor, type BasicStreamSocket, type TcpSocket } from '../../src/index.js';
 
 /** A context over a TrackingAllocator, the tests' usual start. */
 export function trackedContext(): { ctx: IoContext; tracking: TrackingAllocator } {
@@ -127,5 +130,58 @@ export async function connectedPair(
   await ctx.run();
   ctx.restart();
   peer.setNoDelay(true);
+  return { ctx, tracking, sock, peer };
+}
+
+/** The stream sockets the stream tests run on: TCP, and Unix-domain on the same core and transport. */
+export const STREAM_KINDS = ['tcp', 'unix'] as const;
+export type StreamKind = (typeof STREAM_KINDS)[number];
+
+let unixDir = '';
+let unixSerial = 0;
+
+/** A fresh Unix socket path in a folder of the test process's own (removed at exit). */
+export function unixSocketPath(): string {
+  if (unixDir === '') {
+    unixDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proactor-test-'));
+    const dir = unixDir;
+    process.on('exit', () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  }
+  return path.join(unixDir, `p${String(unixSerial++)}.sock`);
+}
+
+/**
+ * `connectedPair` for either kind of stream socket: one of the project's
+ * sockets (accepted by a TcpAcceptor or a UnixAcceptor) and its node:net
+ * peer, the context restarted and ready to run again.
+ */
+export async function streamPair(
+  kind: StreamKind,
+  on: { ctx: IoContext; tracking: TrackingAllocator } = trackedContext(),
+): Promise<{ ctx: IoContext; tracking: TrackingAllocator; sock: BasicStreamSocket; peer: net.Socket }> {
+  if (kind === 'tcp') return connectedPair(on);
+  const { ctx, tracking } = on;
+  const where = unixSocketPath();
+  const acceptor = new UnixAcceptor(ctx, { path: where });
+  const accepted = new Promise<BasicStreamSocket>((resolve, reject) => {
+    acceptor.asyncAccept((err, s) => {
+      if (err) reject(err);
+      else resolve(s);
+    });
+  });
+  const peerPromise = new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect(where, () => {
+      resolve(s);
+    });
+    s.on('error', reject);
+  });
+  await ctx.runOne();
+  const sock = await accepted;
+  const peer = await peerPromise;
+  acceptor.close();
+  await ctx.run();
+  ctx.restart();
   return { ctx, tracking, sock, peer };
 }
