@@ -57,6 +57,9 @@ export abstract class BasicStreamSocket {
   readonly core: StreamCore;
   /** @internal The class name error messages start with. */
   readonly typeName: string;
+  /** Error-message prefixes, made once per socket so no read or write builds a string. */
+  readonly #readWhat: string;
+  readonly #writeWhat: string;
 
   protected constructor(ctx: IoContext, typeName: string) {
     if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
@@ -64,6 +67,8 @@ export abstract class BasicStreamSocket {
     }
     this.context = ctx;
     this.typeName = typeName;
+    this.#readWhat = `${typeName}.asyncReadSome`;
+    this.#writeWhat = `${typeName}.asyncWriteSome`;
     this.core = new StreamCore(ctx, this);
   }
 
@@ -143,7 +148,7 @@ export abstract class BasicStreamSocket {
    * ```
    */
   asyncReadSome<T extends CompletionToken<[number]>>(buf: Uint8Array, token: T): CompletionResult<T, [number]> {
-    const what = `${this.typeName}.asyncReadSome`;
+    const what = this.#readWhat;
     if (!(buf instanceof Uint8Array)) throw new TypeError(`${what}: the buffer must be a Uint8Array (or Buffer), got ${describe(buf)}`);
     checkNotDetached(buf, what);
     return asyncInitiate<[number], T, StreamCore, Uint8Array>(initiateReadSome, token, this.core, buf);
@@ -183,7 +188,7 @@ export abstract class BasicStreamSocket {
    * ```
    */
   asyncWriteSome<T extends CompletionToken<[number]>>(bufs: Uint8Array | readonly Uint8Array[], token: T): CompletionResult<T, [number]> {
-    const total = totalLength(bufs, `${this.typeName}.asyncWriteSome`);
+    const total = totalLength(bufs, this.#writeWhat);
     return asyncInitiate<[number], T, StreamCore, Uint8Array | readonly Uint8Array[], number>(initiateWriteSome, token, this.core, bufs, total);
   }
 
