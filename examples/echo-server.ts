@@ -22,12 +22,14 @@
  *
  * Run it:   npm start                       (127.0.0.1:5555)
  *           npm start -- --port 7000 --host 0.0.0.0 --buffer-size 4096 --idle-timeout 30000
+ *           npm start -- --path /tmp/echo.sock  (a Unix-domain socket instead of TCP)
  * Try it:   printf 'hello\n' | nc -q1 127.0.0.1 5555
  *           kill -USR2 <pid>                (prints the allocation statistics)
  * Trace it: PROACTOR_HANDLER_TRACKING=1 npm start 2> trace.txt
  *           npx proactor-handlerviz < trace.txt > graph.dot
  */
 import {
+  type BasicAcceptor,
   CancellationSignal,
   CancellationType,
   HandlerAllocator,
@@ -35,31 +37,36 @@ import {
   SignalSet,
   SteadyTimer,
   TcpAcceptor,
+  TcpSocket,
+  UnixAcceptor,
   bindCancellationSlot,
   formatAllocationStats,
   makeCustomAllocHandler,
   type IoError,
-  type TcpSocket,
+  type UnixSocket,
 } from '../src/index.js';
 
 interface Options {
   host: string;
   port: number;
+  /** A Unix-domain socket path to serve instead of TCP; '' for TCP. */
+  path: string;
   bufferSize: number;
   /** Close a connection silent this many ms; 0: never. */
   idleTimeout: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { host: '127.0.0.1', port: 5555, bufferSize: 65536, idleTimeout: 0 };
+  const options: Options = { host: '127.0.0.1', port: 5555, path: '', bufferSize: 65536, idleTimeout: 0 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
     if (flag === '--host' && value !== undefined) options.host = value;
     else if (flag === '--port' && value !== undefined) options.port = Number(value);
+    else if (flag === '--path' && value !== undefined) options.path = value;
     else if (flag === '--buffer-size' && value !== undefined) options.bufferSize = Number(value);
     else if (flag === '--idle-timeout' && value !== undefined) options.idleTimeout = Number(value);
-    else throw new Error(`unknown or incomplete argument: ${String(flag)} (use --host H --port N --buffer-size B --idle-timeout MS)`);
+    else throw new Error(`unknown or incomplete argument: ${String(flag)} (use --host H --port N | --path P, --buffer-size B --idle-timeout MS)`);
     i++;
   }
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be 0..65535');
@@ -77,7 +84,7 @@ const totals = { hits: 0, fallbacks: 0, live: 0, sessions: 0 };
  * and the timer's handler.
  */
 class Session {
-  readonly #socket: TcpSocket;
+  readonly #socket: TcpSocket | UnixSocket;
   readonly #data: Buffer;
   /** The last view of `#data` written from, reused while reads keep returning the same length. */
   #view: Buffer;
@@ -98,7 +105,7 @@ class Session {
   /** Chains still running: the I/O chain, and the idle check when there is one. */
   #chains = 0;
 
-  constructor(socket: TcpSocket, bufferSize: number, sessions: Set<Session>, idleMs: number) {
+  constructor(socket: TcpSocket | UnixSocket, bufferSize: number, sessions: Set<Session>, idleMs: number) {
     this.#socket = socket;
     this.#data = Buffer.allocUnsafe(bufferSize);
     this.#view = this.#data;
@@ -141,7 +148,7 @@ class Session {
 
   start(): void {
     this.#sessions.add(this);
-    this.#socket.setNoDelay(true);
+    if (this.#socket instanceof TcpSocket) this.#socket.setNoDelay(true);
     this.#chains = 1;
     this.#socket.asyncReadSome(this.#data, this.#onRead);
     if (this.#timer !== null) {
@@ -205,13 +212,24 @@ class Session {
   }
 }
 
+/** A TCP acceptor, or a Unix-domain one with `--path`; and where it listens, for the startup line. */
+function listen(ctx: IoContext, options: Options): { acceptor: BasicAcceptor<TcpSocket | UnixSocket>; where: string } {
+  if (options.path !== '') {
+    const acceptor = new UnixAcceptor(ctx, { path: options.path });
+    return { acceptor, where: acceptor.localEndpoint().path };
+  }
+  const acceptor = new TcpAcceptor(ctx, { host: options.host, port: options.port });
+  const { address, port } = acceptor.localEndpoint();
+  return { acceptor, where: `${address}:${port}` };
+}
+
 function main(): void {
   const options = parseArgs(process.argv.slice(2));
   const ctx = new IoContext();
-  const acceptor = new TcpAcceptor(ctx, { host: options.host, port: options.port });
+  const { acceptor, where } = listen(ctx, options);
   const sessions = new Set<Session>();
 
-  const onAccept = (err: IoError | null, socket: TcpSocket): void => {
+  const onAccept = (err: IoError | null, socket: TcpSocket | UnixSocket): void => {
     if (err !== null) {
       if (err.code === 'operation_aborted' || err.code === 'bad_descriptor') return;
       console.error(`accept failed: ${err.message}`);
@@ -237,8 +255,7 @@ function main(): void {
   };
   signals.asyncWait(onSignal);
 
-  const { address, port } = acceptor.localEndpoint();
-  console.log(`echo server listening on ${address}:${port}`);
+  console.log(`echo server listening on ${where}`);
   ctx.run().then(
     (handlers) => {
       console.log(
