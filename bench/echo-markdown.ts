@@ -51,6 +51,16 @@ function rowOf(result: EchoResult, scenario: string, node: string | null, server
   return result.summary.find((r) => r.scenario === scenario && r.node === node && r.server === server);
 }
 
+/** The paired ratio with the lowest and highest per-repetition ratio behind it: `1.21× (0.98–1.40)`. */
+function fmtPaired(result: EchoResult, scenario: string, node: string, server: EchoServerName, other: EchoServerName): string {
+  const ratios = pairedRatios(result.cells, result.settings.reps, scenario, node, server, other);
+  const row = rowOf(result, scenario, node, server);
+  const paired = other === 'node:net' ? row?.pairedVsNodeNet : other === 'raw-handle' ? row?.pairedVsRawHandle : row?.pairedVsBase;
+  if (paired === null || paired === undefined) return '–';
+  if (ratios.length < 2) return fmtRatio(paired);
+  return `${fmtRatio(paired)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+}
+
 function ratioTable(result: EchoResult): string[] {
   const out: string[] = [];
   out.push('| scenario | Node | proactor ÷ node:net | proactor ÷ raw-handle | raw-handle ÷ node:net | heap B/round trip: proactor / node:net / raw-handle | proactor round trips/s |');
@@ -63,8 +73,9 @@ function ratioTable(result: EchoResult): string[] {
       if (p === undefined && n === undefined && r === undefined) continue;
       const heaps = [p, n, r].map((x) => fmtHeap(x?.heapBytesPerRoundTrip ?? null)).join(' / ');
       out.push(
-        `| ${scenario.name} | ${fmtNode(version)} | ${fmtRatio(p?.pairedVsNodeNet ?? null)} | ${fmtRatio(p?.pairedVsRawHandle ?? null)} | ` +
-          `${fmtRatio(r?.pairedVsNodeNet ?? null)} | ${heaps} | ${p === undefined ? '–' : fmtInt(p.roundTripsPerSecond)} |`,
+        `| ${scenario.name} | ${fmtNode(version)} | ${fmtPaired(result, scenario.name, version, 'proactor', 'node:net')} | ` +
+          `${fmtPaired(result, scenario.name, version, 'proactor', 'raw-handle')} | ${fmtPaired(result, scenario.name, version, 'raw-handle', 'node:net')} | ` +
+          `${heaps} | ${p === undefined ? '–' : fmtInt(p.roundTripsPerSecond)} |`,
       );
     }
   }
@@ -143,6 +154,7 @@ export function echoMarkdown(result: EchoResult): string {
   const ab = servers.has('proactor@base');
   out.push(ab ? '### Echo round trips: A/B against a baseline build' : '### Echo round trips');
   out.push('');
+  const unix = s.scenarios.some((x) => x.transport === 'unix');
   const commits =
     s.commit === null ? '' : ` This build: ${s.commit}${ab && s.baselineCommit !== null ? `; baseline (proactor@base): ${s.baselineCommit}` : ''}.`;
   out.push(
@@ -150,8 +162,9 @@ export function echoMarkdown(result: EchoResult): string {
       `${s.reps} runs per cell of ${s.seconds} s after ${s.warmupSeconds} s warm-up. Node servers run on ` +
       `${s.nodes.map((n) => n.version).join(', ')}; within a repetition each Node's servers run back to back, ` +
       `and the order of Nodes and servers reverses every repetition. A paired ratio is the median over repetitions ` +
-      `of the two servers' rates on the same Node in the same repetition; the unix scenarios use a Unix-domain ` +
-      `socket file instead of TCP on 127.0.0.1. The load generator (C, epoll, one thread) and the server share the machine.${commits}`,
+      `of the two servers' rates on the same Node in the same repetition (in brackets: the lowest and highest of those ` +
+      `per-repetition ratios).${unix ? ' The unix scenarios use a Unix-domain socket file instead of TCP on 127.0.0.1.' : ''} ` +
+      `The load generator (C, epoll, one thread) and the server share the machine.${commits}`,
   );
   out.push('');
   if (ab) {

@@ -169,11 +169,19 @@ export function buildLoadTools(): { load: string; cServer: string } {
 // ---------------------------------------------------------------------------
 // Servers
 
-/** The short commit of the git checkout holding `dir`, with `+` when it has uncommitted changes; null outside git. */
+/**
+ * The short commit of the git checkout holding `dir`, with `+` when it has
+ * uncommitted changes (other than the benchmark's own output files); null
+ * outside git.
+ */
 function commitOf(dir: string): string | null {
   const head = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', timeout: 10_000 });
   if (head.status !== 0) return null;
-  const status = spawnSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', timeout: 10_000 });
+  const outputs = [':(top,exclude)bench/results.json', ':(top,exclude)bench/results.md', ':(top,exclude)docs/bench-chart.svg'];
+  const status = spawnSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=no', '--', ':(top)', ...outputs], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   return `${head.stdout.trim()}${status.status === 0 && status.stdout.trim() !== '' ? '+' : ''}`;
 }
 
