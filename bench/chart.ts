@@ -5,10 +5,12 @@
  * Left panel: echo round trips per second, one group of bars per scenario and
  * one bar per server (median over the repetitions), with the value at the end
  * of every bar and, on the proactor bar, the paired ratio against node:net.
- * Right panel: heap bytes placed on the V8 heap per round trip, proactor and
- * node:net (the C server has no V8 heap). Every figure is computed from the
- * raw cells the same way bench/echo.ts summarizes them, so the chart agrees
- * with bench/results.md.
+ * Right panel: heap bytes placed on the V8 heap per round trip of the Node
+ * servers (the C server has no V8 heap). When the echo benchmark ran on
+ * several Node versions, the chart shows the first of them (the Node that ran
+ * the benchmark, by default); the others are in bench/results.md. Every
+ * figure is computed from the raw cells the same way bench/echo-stats.ts
+ * summarizes them, so the chart agrees with bench/results.md.
  *
  * The function is pure and deterministic (no clock, no locale, no I/O); it
  * tolerates missing parts, servers and scenarios and draws what is there.
@@ -39,6 +41,8 @@ function str(v: unknown): string | undefined {
 /** One echo run as the chart needs it. */
 interface Cell {
   scenario: string;
+  /** The Node version of the server; null for the C server or results from before the Node matrix. */
+  node: string | null;
   server: string;
   rep: number;
   /** `load.roundTripsPerSecond`, or undefined when the run has no load result. */
@@ -60,6 +64,7 @@ function readCell(v: unknown): Cell | undefined {
   const roundTrips = num(load?.roundTrips);
   return {
     scenario,
+    node: str(c.node) ?? null,
     server,
     rep: num(c.rep) ?? 0,
     rate,
@@ -193,15 +198,17 @@ function textWidth(text: string, fontSize: number, bold = false): number {
 // ---------------------------------------------------------------------------
 // Servers
 
-const SERVER_ORDER: readonly string[] = ['proactor', 'node:net', 'c'];
+const SERVER_ORDER: readonly string[] = ['proactor', 'proactor@base', 'node:net', 'raw-handle', 'c'];
 
 const SERVER_STYLE: Readonly<Record<string, { label: string; color: string }>> = {
   proactor: { label: 'proactor (examples/echo-server.ts)', color: '#0b63c4' },
+  'proactor@base': { label: 'proactor, baseline build', color: '#56b4e9' },
   'node:net': { label: 'node:net echo server', color: '#e69f00' },
+  'raw-handle': { label: 'raw-handle probe', color: '#009e73' },
   c: { label: 'C epoll echo server (reference)', color: '#8c8c8c' },
 };
 
-const EXTRA_COLORS: readonly string[] = ['#009e73', '#cc79a7', '#56b4e9', '#d55e00'];
+const EXTRA_COLORS: readonly string[] = ['#cc79a7', '#d55e00', '#f0e442', '#555555'];
 
 function serverStyle(server: string, servers: readonly string[]): { label: string; color: string } {
   const known = SERVER_STYLE[server];
@@ -243,13 +250,20 @@ interface Echo {
   servers: string[];
   reps: number | undefined;
   seconds: number | undefined;
+  /** The Node version drawn, and how many the benchmark ran on. */
+  node: string | undefined;
+  nodeCount: number;
 }
 
 function readEcho(results: Json | undefined): Echo | undefined {
   const data = obj(obj(obj(obj(results?.parts)?.echo))?.data);
   if (data === undefined) return undefined;
   const settings = obj(data.settings);
-  const cells = arr(data.cells).map(readCell).filter((c): c is Cell => c !== undefined);
+  const nodes = arr(settings?.nodes).map((n) => str(obj(n)?.version)).filter((v): v is string => v !== undefined);
+  const node = nodes[0];
+  const cells = arr(data.cells)
+    .map(readCell)
+    .filter((c): c is Cell => c !== undefined && (c.node === null || node === undefined || c.node === node));
 
   const listed = arr(settings?.servers).map(str).filter((s): s is string => s !== undefined);
   const servers = orderServers(listed.length > 0 ? listed : cells.map((c) => c.server));
@@ -270,7 +284,7 @@ function readEcho(results: Json | undefined): Echo | undefined {
   const reps = num(settings?.reps) ?? maxRep + 1;
   const groups = summarize(cells, scenarios, servers, reps);
   const present = servers.filter((s) => groups.some((g) => g.bars.some((b) => b.server === s)));
-  return { groups, servers: present, reps: num(settings?.reps), seconds: num(settings?.seconds) };
+  return { groups, servers: present, reps: num(settings?.reps), seconds: num(settings?.seconds), node, nodeCount: nodes.length };
 }
 
 function machineLine(results: Json | undefined): string | undefined {
@@ -345,6 +359,11 @@ export function renderBenchChart(results: unknown): string {
       ? 'median over the runs'
       : `median of ${echo.reps} ${echo.reps === 1 ? 'run' : 'runs'}${echo.seconds === undefined ? '' : ` of ${echo.seconds} s`}`;
   body.push(text(24, y, `Closed loop over loopback; a C load generator checks every byte. Each bar: ${runs}.`, { size: 12, fill: MUTED }));
+  if (echo?.node !== undefined) {
+    y += 17;
+    const more = echo.nodeCount > 1 ? `; the ${echo.nodeCount - 1} other Node versions measured are in bench/results.md` : '';
+    body.push(text(24, y, `Node servers on Node.js ${echo.node}${more}. unix…: a Unix-domain socket instead of TCP.`, { size: 12, fill: MUTED }));
+  }
   y += 17;
   body.push(
     text(24, y, 'On the proactor bar: paired ratio to node:net (median of the per-run ratios of runs made back to back).', {
@@ -358,6 +377,10 @@ export function renderBenchChart(results: unknown): string {
   let lx = 24;
   for (const server of servers) {
     const style = serverStyle(server, servers);
+    if (lx > 24 && lx + 20 + textWidth(style.label, 12) > WIDTH - 24) {
+      lx = 24;
+      y += 20;
+    }
     body.push(`<rect x="${px(lx)}" y="${px(y - 11)}" width="14" height="14" rx="2" fill="${style.color}"/>`);
     body.push(text(lx + 20, y, style.label, { size: 12, attrs: `data-legend="${esc(server)}"` }));
     lx += 20 + textWidth(style.label, 12) + 26;

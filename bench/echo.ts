@@ -1,12 +1,17 @@
 /**
  * Echo benchmark: round trips per second and heap bytes per round trip of
- * `examples/echo-server.ts` against a plain `node:net` echo server, with a C
- * epoll echo server as the reference that shows the load generator is not
- * the limit.
+ * `examples/echo-server.ts` (proactor) against a plain `node:net` echo server
+ * and against the raw-handle ceiling probe (bench/raw-handle-echo-server.ts),
+ * on every Node version of the matrix, over TCP and over Unix-domain sockets;
+ * a C epoll echo server is the reference that shows the load generator is
+ * not the limit.
  *
- * Every server runs as its own child process. For each scenario the servers
- * are interleaved, and their order alternates between repetitions so slow
- * drift on the machine does not favour one of them. The summary uses medians.
+ * Every server runs as its own child process. For each scenario and
+ * repetition the Node versions run one after the other, and on each Node its
+ * servers run back to back; the order of Nodes and of servers reverses every
+ * repetition, so slow drift on the machine does not favour one of them.
+ * Ratios always pair two servers on the same Node in the same repetition
+ * (see bench/echo-stats.ts). The summary uses medians.
  *
  * The load generator is `bench/load/echo-load.c`, compiled with the
  * machine's `cc -O2` into `dist/bench/bin/` when the binary is missing or
@@ -17,15 +22,35 @@
  * `bench/heap-probe.ts` preloaded, which answers with heap statistics (see
  * that file for the method).
  *
- * Environment: BENCH_SECONDS (measured seconds per run, default 5),
- * BENCH_WARMUP (seconds, default 1), BENCH_REPS (runs per server and
- * scenario, default 3), BENCH_SERVERS (comma list out of proactor, node:net,
- * c), BENCH_SCENARIOS (comma list of scenario names, e.g. 64x64B).
+ * Environment:
+ * - BENCH_SECONDS: measured seconds per run (default 2); BENCH_WARMUP:
+ *   seconds of warm-up before it (default 0.5); BENCH_REPS: runs per server,
+ *   Node and scenario (default 3).
+ * - BENCH_SERVERS: comma list out of proactor, node:net, raw-handle, c,
+ *   proactor@base (default: all that apply).
+ * - BENCH_SCENARIOS: comma list of scenario names (e.g. 64x64B,unix64x64B).
+ * - BENCH_NODES: the Node versions to run the Node servers on (see
+ *   bench/echo-nodes.ts; default the running Node, then 20, 22, 24, 26 where
+ *   installed).
+ * - BENCH_BASELINE_DIST: the `dist` directory of another build (another
+ *   commit, built with `npx tsc -p tsconfig.build.json`); adds its
+ *   examples/echo-server.js as the server `proactor@base`, interleaved with
+ *   this build's, for an A/B comparison in one run. It serves Unix scenarios
+ *   only if that build's echo server knows `--path`.
+ * - BENCH_CPU_PROF: when set, every Node server writes a `--cpu-prof`
+ *   profile into dist/bench/profiles/.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveNodes, type NodeBinary } from './echo-nodes.js';
+import { heapFrom, installCleanup, killAllChildren, runLoad, sleep, startServer, type RunningServer } from './echo-process.js';
+import { summarize } from './echo-stats.js';
+import type { EchoCell, EchoResult, EchoScenario, EchoServerName, EchoSettings } from './echo-types.js';
+
+export type * from './echo-types.js';
 
 /** The repository root: this file lives in `bench/` or `dist/bench/`. */
 function repoRoot(): string {
@@ -35,116 +60,27 @@ function repoRoot(): string {
 }
 
 const ROOT = repoRoot();
-const HOST = '127.0.0.1';
-
-export interface EchoScenario {
-  readonly name: string;
-  readonly connections: number;
-  readonly size: number;
-}
 
 export const ECHO_SCENARIOS: readonly EchoScenario[] = [
-  { name: '64x64B', connections: 64, size: 64 },
-  { name: '64x4KiB', connections: 64, size: 4096 },
-  { name: '64x64KiB', connections: 64, size: 65536 },
-  { name: '1000x64B', connections: 1000, size: 64 },
+  { name: '64x64B', connections: 64, size: 64, transport: 'tcp' },
+  { name: '64x4KiB', connections: 64, size: 4096, transport: 'tcp' },
+  { name: '64x64KiB', connections: 64, size: 65536, transport: 'tcp' },
+  { name: '1000x64B', connections: 1000, size: 64, transport: 'tcp' },
+  { name: 'unix64x64B', connections: 64, size: 64, transport: 'unix' },
+  { name: 'unix64x4KiB', connections: 64, size: 4096, transport: 'unix' },
 ];
 
-export type EchoServerName = 'proactor' | 'node:net' | 'c';
+const ALL_SERVERS: readonly EchoServerName[] = ['proactor', 'proactor@base', 'node:net', 'raw-handle', 'c'];
 
 interface ServerSpec {
   readonly name: EchoServerName;
-  /** Executable and arguments, without host and port. */
+  /** The Node binary it runs on; null for the C server. */
+  readonly node: NodeBinary | null;
+  /** Executable and arguments, without the listen arguments. */
   readonly command: string;
   readonly args: readonly string[];
-  /** Node servers run with the heap probe. */
-  readonly node: boolean;
-}
-
-/** What `echo-load` prints. */
-export interface LoadResult {
-  connections: number;
-  size: number;
-  connected: number;
-  connectSeconds: number;
-  warmupSeconds: number;
-  seconds: number;
-  roundTrips: number;
-  roundTripsPerSecond: number;
-  bytesPerSecond: number;
-  p50us: number;
-  p99us: number;
-  latencyOverflow: number;
-  errors: number;
-  mismatches: number;
-  failedConnects: number;
-  openAtEnd: number;
-  stalled: boolean;
-  cpuSeconds: number;
-}
-
-/** One line of `heap-probe` output. */
-interface ProbeSnapshot {
-  seq: number;
-  usedHeapBytes: number;
-  freedBytes: number;
-  gcs: Record<string, number>;
-  gcMicros: number;
-  cpuUserMicros: number;
-  cpuSystemMicros: number;
-  rssBytes: number;
-  externalBytes: number;
-  arrayBuffersBytes: number;
-  timeMs: number;
-}
-
-export interface HeapResult {
-  /** Bytes allocated on the V8 heap during the measured window. */
-  allocatedBytes: number;
-  bytesPerRoundTrip: number;
-  scavenges: number;
-  markCompacts: number;
-  gcMillis: number;
-  /** Server CPU time (user + system, all threads) per round trip. */
-  cpuMicrosPerRoundTrip: number;
-  /** Server CPU time over wall time in the window (1 = one core). */
-  cpuCores: number;
-  rssBytes: number;
-}
-
-export interface EchoCell {
-  scenario: string;
-  server: EchoServerName;
-  rep: number;
-  /** Position of this server within its repetition, from 0. */
-  position: number;
-  load: LoadResult | null;
-  heap: HeapResult | null;
-  exitCode: number | null;
-  error: string | null;
-}
-
-export interface EchoSummaryRow {
-  scenario: string;
-  server: EchoServerName;
-  runs: number;
-  roundTripsPerSecond: number;
-  minRoundTripsPerSecond: number;
-  maxRoundTripsPerSecond: number;
-  /** Median round trips/s relative to the node:net median; null without it. */
-  vsNodeNet: number | null;
-  /**
-   * Median over repetitions of (this server's rate / node:net's rate in the
-   * same repetition): the two ran back to back, so slow drift cancels.
-   */
-  pairedVsNodeNet: number | null;
-  heapBytesPerRoundTrip: number | null;
-  cpuMicrosPerRoundTrip: number | null;
-  p50us: number;
-  p99us: number;
-  /** Load generator CPU time over wall time (1 = one core busy). */
-  generatorCores: number;
-  errors: number;
+  /** Whether it can serve a Unix socket path (`--path`). */
+  readonly unix: boolean;
 }
 
 export interface EchoOptions {
@@ -153,20 +89,11 @@ export interface EchoOptions {
   reps: number;
   servers: readonly EchoServerName[];
   scenarios: readonly EchoScenario[];
+  /** BENCH_NODES entries, or null for the default. */
+  nodes: readonly string[] | null;
+  /** The other build's dist directory for proactor@base, or null. */
+  baselineDist: string | null;
   log: (line: string) => void;
-}
-
-export interface EchoResult {
-  settings: {
-    seconds: number;
-    warmupSeconds: number;
-    reps: number;
-    servers: EchoServerName[];
-    scenarios: EchoScenario[];
-    skipped: string[];
-  };
-  cells: EchoCell[];
-  summary: EchoSummaryRow[];
 }
 
 function envNumber(name: string, fallback: number, min: number, max: number): number {
@@ -182,19 +109,20 @@ function envNumber(name: string, fallback: number, min: number, max: number): nu
 function envList(name: string): string[] | null {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return null;
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw.split(/[\s,]+/).filter((s) => s !== '');
 }
-
-const ALL_SERVERS: readonly EchoServerName[] = ['proactor', 'node:net', 'c'];
 
 /** Options from the environment (see the file comment). */
 export function echoOptionsFromEnv(): EchoOptions {
   const servers = envList('BENCH_SERVERS');
   const scenarios = envList('BENCH_SCENARIOS');
+  const baseline = process.env.BENCH_BASELINE_DIST;
+  const baselineDist = baseline === undefined || baseline === '' ? null : path.resolve(baseline);
   for (const s of servers ?? []) {
     if (!ALL_SERVERS.includes(s as EchoServerName)) {
       throw new RangeError(`BENCH_SERVERS: unknown server ${s} (known: ${ALL_SERVERS.join(', ')})`);
     }
+    if (s === 'proactor@base' && baselineDist === null) throw new RangeError('BENCH_SERVERS: proactor@base needs BENCH_BASELINE_DIST');
   }
   for (const s of scenarios ?? []) {
     if (!ECHO_SCENARIOS.some((x) => x.name === s)) {
@@ -203,12 +131,15 @@ export function echoOptionsFromEnv(): EchoOptions {
       );
     }
   }
+  const defaults = ALL_SERVERS.filter((s) => s !== 'proactor@base' || baselineDist !== null);
   return {
-    seconds: envNumber('BENCH_SECONDS', 5, 0.1, 600),
-    warmupSeconds: envNumber('BENCH_WARMUP', 1, 0, 60),
+    seconds: envNumber('BENCH_SECONDS', 2, 0.1, 600),
+    warmupSeconds: envNumber('BENCH_WARMUP', 0.5, 0, 60),
     reps: Math.round(envNumber('BENCH_REPS', 3, 1, 50)),
-    servers: servers === null ? ALL_SERVERS : ALL_SERVERS.filter((s) => servers.includes(s)),
+    servers: servers === null ? defaults : ALL_SERVERS.filter((s) => servers.includes(s)),
     scenarios: scenarios === null ? ECHO_SCENARIOS : ECHO_SCENARIOS.filter((s) => scenarios.includes(s.name)),
+    nodes: envList('BENCH_NODES'),
+    baselineDist,
     log: (line) => process.stderr.write(`${line}\n`),
   };
 }
@@ -236,263 +167,69 @@ export function buildLoadTools(): { load: string; cServer: string } {
 }
 
 // ---------------------------------------------------------------------------
-// Child processes
+// Servers
 
-const children = new Set<ChildProcess>();
-let cleanupInstalled = false;
-
-function killAllChildren(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-  children.clear();
-}
-
-function installCleanup(): void {
-  if (cleanupInstalled) return;
-  cleanupInstalled = true;
-  process.on('exit', killAllChildren);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAllChildren();
-      process.exit(130);
-    });
-  }
-}
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves with the exit code (or null when killed by a signal); bounded by `ms`. */
-function waitExit(child: ChildProcess, ms: number): Promise<number | null | 'timeout'> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve('timeout');
-    }, ms);
-    function onExit(code: number | null): void {
-      clearTimeout(timer);
-      resolve(code);
-    }
-    child.once('exit', onExit);
+/**
+ * The short commit of the git checkout holding `dir`, with `+` when it has
+ * uncommitted changes (other than the benchmark's own output files); null
+ * outside git.
+ */
+function commitOf(dir: string): string | null {
+  const head = spawnSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', timeout: 10_000 });
+  if (head.status !== 0) return null;
+  const outputs = [':(top,exclude)bench/results.json', ':(top,exclude)bench/results.md', ':(top,exclude)docs/bench-chart.svg'];
+  const status = spawnSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=no', '--', ':(top)', ...outputs], {
+    encoding: 'utf8',
+    timeout: 10_000,
   });
+  return `${head.stdout.trim()}${status.status === 0 && status.stdout.trim() !== '' ? '+' : ''}`;
 }
 
-const PORT_PATTERNS: readonly RegExp[] = [
-  /(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[[0-9a-f:.]*\]):(\d{1,5})\b/i,
-  /\bport\D{0,3}(\d{1,5})\b/i,
-];
-
-function findPort(line: string): number | null {
-  for (const re of PORT_PATTERNS) {
-    const m = re.exec(line);
-    if (m?.[1] !== undefined) {
-      const port = Number(m[1]);
-      if (port > 0 && port < 65536) return port;
-    }
-  }
-  return null;
-}
-
-class RunningServer {
-  readonly probes: ProbeSnapshot[] = [];
-  readonly output: string[] = [];
-  port = 0;
-  private stdoutRest = '';
-  private stderrRest = '';
-  private probeWaiter: (() => void) | null = null;
-  private portWaiter: ((port: number) => void) | null = null;
-
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.setEncoding('utf8');
-    child.stderr?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      this.stdoutRest = this.lines(this.stdoutRest + chunk, false);
-    });
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderrRest = this.lines(this.stderrRest + chunk, true);
-    });
-  }
-
-  private lines(text: string, isStderr: boolean): string {
-    const parts = text.split('\n');
-    const rest = parts.pop() ?? '';
-    for (const line of parts) this.onLine(line, isStderr);
-    return rest;
-  }
-
-  private onLine(line: string, isStderr: boolean): void {
-    if (isStderr && line.startsWith('heap-probe ')) {
-      this.probes.push(JSON.parse(line.slice('heap-probe '.length)) as ProbeSnapshot);
-      this.probeWaiter?.();
-      return;
-    }
-    if (this.output.length < 200) this.output.push(line);
-    if (!isStderr && this.port === 0) {
-      const port = findPort(line);
-      if (port !== null) {
-        this.port = port;
-        this.portWaiter?.(port);
-      }
-    }
-  }
-
-  waitPort(ms: number): Promise<number> {
-    if (this.port !== 0) return Promise.resolve(this.port);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.portWaiter = null;
-        reject(new Error(`the server printed no port within ${ms} ms; output: ${this.output.join(' | ')}`));
-      }, ms);
-      const onExit = (code: number | null): void => {
-        clearTimeout(timer);
-        reject(new Error(`the server exited (${code}) before listening; output: ${this.output.join(' | ')}`));
-      };
-      this.child.once('exit', onExit);
-      this.portWaiter = (port) => {
-        clearTimeout(timer);
-        this.child.off('exit', onExit);
-        this.portWaiter = null;
-        resolve(port);
-      };
-    });
-  }
-
-  async waitProbes(count: number, ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (this.probes.length < count && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.probeWaiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.probeWaiter = null;
-    }
-  }
-
-  /** SIGTERM, then SIGKILL if it does not exit in time. Resolves with the exit code. */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.child.kill('SIGTERM');
-    const code = await waitExit(this.child, 5000);
-    if (code !== 'timeout') return code;
-    this.child.kill('SIGKILL');
-    await waitExit(this.child, 2000);
-    return null;
+/** Whether an echo-server script takes `--path` (older builds do not). */
+function knowsPath(script: string): boolean {
+  try {
+    return readFileSync(script, 'utf8').includes("'--path'");
+  } catch {
+    return false;
   }
 }
 
-function serverSpecs(cServer: string): ServerSpec[] {
+function serverSpecs(options: EchoOptions, nodes: readonly NodeBinary[], cServer: string, skipped: string[]): ServerSpec[] {
   const probe = pathToFileURL(path.join(ROOT, 'dist', 'bench', 'heap-probe.js')).href;
-  const nodeArgs = ['--expose-gc', '--import', probe];
-  return [
-    {
-      name: 'proactor',
-      command: process.execPath,
-      args: [...nodeArgs, path.join(ROOT, 'dist', 'examples', 'echo-server.js')],
-      node: true,
-    },
-    {
-      name: 'node:net',
-      command: process.execPath,
-      args: [...nodeArgs, path.join(ROOT, 'dist', 'bench', 'node-echo-server.js')],
-      node: true,
-    },
-    { name: 'c', command: cServer, args: [], node: false },
-  ];
+  const scripts: Partial<Record<EchoServerName, string>> = {
+    proactor: path.join(ROOT, 'dist', 'examples', 'echo-server.js'),
+    'node:net': path.join(ROOT, 'dist', 'bench', 'node-echo-server.js'),
+    'raw-handle': path.join(ROOT, 'dist', 'bench', 'raw-handle-echo-server.js'),
+  };
+  if (options.baselineDist !== null) scripts['proactor@base'] = path.join(options.baselineDist, 'examples', 'echo-server.js');
+  const specs: ServerSpec[] = [];
+  for (const name of options.servers) {
+    if (name === 'c') {
+      specs.push({ name, node: null, command: cServer, args: [], unix: true });
+      continue;
+    }
+    const script = scripts[name];
+    if (script === undefined) continue;
+    if (!existsSync(script)) {
+      const where = name === 'proactor@base' ? 'the baseline dist has no examples/echo-server.js' : `${path.relative(ROOT, script)} does not exist`;
+      skipped.push(`${name}: ${where} (build with npx tsc -p tsconfig.build.json)`);
+      continue;
+    }
+    const unix = name !== 'proactor@base' || knowsPath(script);
+    if (!unix) skipped.push(`${name} in the Unix scenarios: that build's echo server has no --path`);
+    for (const node of nodes) {
+      specs.push({ name, node, command: node.execPath, args: ['--expose-gc', '--import', probe, script], unix });
+    }
+  }
+  return specs;
 }
 
 /** `--cpu-prof` arguments when BENCH_CPU_PROF is set, for a Node server. */
 function profileArgs(spec: ServerSpec, tag: string): string[] {
   const prof = process.env.BENCH_CPU_PROF;
-  if (!spec.node || prof === undefined || prof === '' || prof === '0') return [];
-  const name = `${spec.name.replace(/[^a-z0-9]+/gi, '-')}-${tag}.cpuprofile`;
+  if (spec.node === null || prof === undefined || prof === '' || prof === '0') return [];
+  const name = `${spec.name.replace(/[^a-z0-9]+/gi, '-')}-node${spec.node.major}-${tag}.cpuprofile`;
   return ['--cpu-prof', '--cpu-prof-dir', path.join(ROOT, 'dist', 'bench', 'profiles'), '--cpu-prof-name', name];
-}
-
-async function startServer(spec: ServerSpec, tag: string): Promise<RunningServer> {
-  // Node options go before the script, the script's own after it.
-  const args = [...profileArgs(spec, tag), ...spec.args, '--host', HOST, '--port', '0'];
-  const child = track(spawn(spec.command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const server = new RunningServer(child);
-  try {
-    await server.waitPort(10_000);
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
-  return server;
-}
-
-function runLoad(
-  load: string,
-  port: number,
-  scenario: EchoScenario,
-  options: EchoOptions,
-  signalPid: number | undefined,
-): Promise<LoadResult> {
-  const args = [
-    '--host', HOST,
-    '--port', String(port),
-    '--connections', String(scenario.connections),
-    '--size', String(scenario.size),
-    '--warmup', String(options.warmupSeconds),
-    '--duration', String(options.seconds),
-  ];
-  if (signalPid !== undefined) args.push('--signal-pid', String(signalPid));
-  const child = track(spawn(load, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-  let out = '';
-  let err = '';
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => (out += chunk));
-  child.stderr?.on('data', (chunk: string) => (err += chunk));
-  // The generator stops by itself; this bound only catches a broken one.
-  const limitMs = (options.warmupSeconds + options.seconds + 60) * 1000;
-  return waitExit(child, limitMs).then((code) => {
-    if (code === 'timeout') {
-      child.kill('SIGKILL');
-      throw new Error('echo-load did not finish in time');
-    }
-    const line = out.trim().split('\n').pop() ?? '';
-    if (!line.startsWith('{')) throw new Error(`echo-load exited ${code} without a result: ${err.trim()}`);
-    return JSON.parse(line) as LoadResult;
-  });
-}
-
-function heapFrom(server: RunningServer, load: LoadResult): HeapResult | null {
-  const a = server.probes[server.probes.length - 2];
-  const b = server.probes[server.probes.length - 1];
-  if (a === undefined || b === undefined || load.roundTrips === 0) return null;
-  const allocated = b.usedHeapBytes - a.usedHeapBytes + b.freedBytes;
-  const cpuMicros = b.cpuUserMicros + b.cpuSystemMicros - a.cpuUserMicros - a.cpuSystemMicros;
-  let scavenges = 0;
-  let markCompacts = 0;
-  for (const [type, count] of Object.entries(b.gcs)) {
-    if (type === 'Scavenge' || type === 'MinorMarkCompact' || type === 'MinorMarkSweep') scavenges += count;
-    else if (type === 'MarkSweepCompact') markCompacts += count;
-  }
-  const wallMs = b.timeMs - a.timeMs;
-  return {
-    allocatedBytes: allocated,
-    bytesPerRoundTrip: allocated / load.roundTrips,
-    scavenges,
-    markCompacts,
-    gcMillis: b.gcMicros / 1000,
-    cpuMicrosPerRoundTrip: cpuMicros / load.roundTrips,
-    cpuCores: wallMs > 0 ? cpuMicros / 1000 / wallMs : 0,
-    rssBytes: b.rssBytes,
-  };
 }
 
 async function runCell(
@@ -502,9 +239,11 @@ async function runCell(
   options: EchoOptions,
   rep: number,
   position: number,
+  socketPath: string | null,
 ): Promise<EchoCell> {
   const cell: EchoCell = {
     scenario: scenario.name,
+    node: spec.node?.version ?? null,
     server: spec.name,
     rep,
     position,
@@ -515,10 +254,17 @@ async function runCell(
   };
   let server: RunningServer | null = null;
   try {
-    server = await startServer(spec, `${scenario.name}-${rep + 1}`);
-    const pid = spec.node ? server.child.pid : undefined;
-    cell.load = await runLoad(load, server.port, scenario, options, pid);
-    if (spec.node) {
+    // Node options go before the script, the script's own after it.
+    const args = [...profileArgs(spec, `${scenario.name}-${rep + 1}`), ...spec.args];
+    server = await startServer(spec.command, args, ROOT, socketPath);
+    cell.load = await runLoad(load, server.target!, {
+      connections: scenario.connections,
+      size: scenario.size,
+      warmupSeconds: options.warmupSeconds,
+      seconds: options.seconds,
+      signalPid: spec.node !== null ? server.child.pid : undefined,
+    });
+    if (spec.node !== null) {
       await server.waitProbes(2, 3000);
       cell.heap = heapFrom(server, cell.load);
     }
@@ -538,97 +284,61 @@ async function runCell(
   return cell;
 }
 
-// ---------------------------------------------------------------------------
-// Statistics
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const s = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function summarize(cells: readonly EchoCell[], options: EchoOptions): EchoSummaryRow[] {
-  const rows: EchoSummaryRow[] = [];
-  for (const scenario of options.scenarios) {
-    const byServer = new Map<EchoServerName, EchoSummaryRow>();
-    for (const server of options.servers) {
-      const mine = cells.filter((c) => c.scenario === scenario.name && c.server === server);
-      const loads = mine.map((c) => c.load).filter((l): l is LoadResult => l !== null && l.roundTrips > 0);
-      if (loads.length === 0) continue;
-      const rates = loads.map((l) => l.roundTripsPerSecond);
-      const heaps = mine.map((c) => c.heap).filter((h): h is HeapResult => h !== null);
-      const row: EchoSummaryRow = {
-        scenario: scenario.name,
-        server,
-        runs: loads.length,
-        roundTripsPerSecond: median(rates),
-        minRoundTripsPerSecond: Math.min(...rates),
-        maxRoundTripsPerSecond: Math.max(...rates),
-        vsNodeNet: null,
-        pairedVsNodeNet: null,
-        heapBytesPerRoundTrip: heaps.length > 0 ? median(heaps.map((h) => h.bytesPerRoundTrip)) : null,
-        cpuMicrosPerRoundTrip: heaps.length > 0 ? median(heaps.map((h) => h.cpuMicrosPerRoundTrip)) : null,
-        p50us: median(loads.map((l) => l.p50us)),
-        p99us: median(loads.map((l) => l.p99us)),
-        generatorCores: median(loads.map((l) => (l.seconds > 0 ? l.cpuSeconds / l.seconds : 0))),
-        errors: mine.reduce((n, c) => n + (c.load?.errors ?? 0) + (c.error !== null && c.load === null ? 1 : 0), 0),
-      };
-      byServer.set(server, row);
-      rows.push(row);
-    }
-    const base = byServer.get('node:net');
-    if (base !== undefined) {
-      for (const row of byServer.values()) {
-        row.vsNodeNet = row.roundTripsPerSecond / base.roundTripsPerSecond;
-        const ratios: number[] = [];
-        for (let rep = 0; rep < options.reps; rep++) {
-          const rateOf = (server: EchoServerName): number | undefined =>
-            cells.find((c) => c.scenario === scenario.name && c.server === server && c.rep === rep)?.load?.roundTripsPerSecond;
-          const mine = rateOf(row.server);
-          const theirs = rateOf('node:net');
-          if (mine !== undefined && theirs !== undefined && theirs > 0) ratios.push(mine / theirs);
-        }
-        row.pairedVsNodeNet = ratios.length > 0 ? median(ratios) : null;
-      }
-    }
-  }
-  return rows;
+/**
+ * The run order of one repetition: on each Node its servers back to back;
+ * Nodes and servers reversed every other repetition, the C server first or last.
+ */
+function runOrder(specs: readonly ServerSpec[], nodes: readonly NodeBinary[], rep: number): ServerSpec[] {
+  const forward = rep % 2 === 0;
+  const flip = <T>(list: readonly T[]): T[] => (forward ? [...list] : [...list].reverse());
+  const native = specs.filter((s) => s.node === null);
+  const perNode = flip(nodes).flatMap((node) => flip(specs.filter((s) => s.node === node)));
+  return forward ? [...native, ...perNode] : [...perNode, ...native];
 }
 
 // ---------------------------------------------------------------------------
 // The benchmark
 
-/** Runs every scenario against every server, interleaved; see the file comment. */
+/** Runs every scenario against every server on every Node, interleaved; see the file comment. */
 export async function runEchoBenchmark(overrides: Partial<EchoOptions> = {}): Promise<EchoResult> {
   const options: EchoOptions = { ...echoOptionsFromEnv(), ...overrides };
   installCleanup();
   const { load, cServer } = buildLoadTools();
-  const skipped: string[] = [];
-  const specs = serverSpecs(cServer).filter((spec) => {
-    if (!options.servers.includes(spec.name)) return false;
-    const script = spec.node ? spec.args[spec.args.length - 1] : spec.command;
-    if (script !== undefined && !existsSync(script)) {
-      skipped.push(`${spec.name}: ${path.relative(ROOT, script)} does not exist (run npm run build)`);
-      return false;
-    }
-    return true;
-  });
+  const { nodes, skipped } = resolveNodes(options.nodes);
+  const specs = serverSpecs(options, nodes, cServer, skipped);
   for (const s of skipped) options.log(`echo: skipping ${s}`);
+  options.log(`echo: Node ${nodes.map((n) => n.version).join(', ')}; servers ${[...new Set(specs.map((s) => s.name))].join(', ')}`);
 
+  const settings: EchoSettings = {
+    seconds: options.seconds,
+    warmupSeconds: options.warmupSeconds,
+    reps: options.reps,
+    servers: ALL_SERVERS.filter((name) => specs.some((s) => s.name === name)),
+    scenarios: [...options.scenarios],
+    nodes: nodes.map((n) => ({ major: n.major, version: n.version })),
+    commit: commitOf(ROOT),
+    baselineCommit: options.baselineDist === null ? null : commitOf(options.baselineDist),
+    skipped,
+  };
   const cells: EchoCell[] = [];
+  const socketDir = mkdtempSync(path.join(os.tmpdir(), 'proactor-echo-'));
+  let sockets = 0;
+  const started = Date.now();
   try {
     for (const scenario of options.scenarios) {
+      const eligible = specs.filter((s) => scenario.transport === 'tcp' || s.unix);
       for (let rep = 0; rep < options.reps; rep++) {
-        const order = rep % 2 === 0 ? specs : [...specs].reverse();
+        const order = runOrder(eligible, nodes, rep);
         for (let position = 0; position < order.length; position++) {
           const spec = order[position]!;
-          const cell = await runCell(spec, scenario, load, options, rep, position);
+          const socketPath = scenario.transport === 'unix' ? path.join(socketDir, `${++sockets}.sock`) : null;
+          const cell = await runCell(spec, scenario, load, options, rep, position, socketPath);
           cells.push(cell);
           const rate = cell.load === null ? '-' : Math.round(cell.load.roundTripsPerSecond).toString();
-          const heap = cell.heap === null ? '' : ` heap ${cell.heap.bytesPerRoundTrip.toFixed(0)} B/rt`;
+          const heap = cell.heap === null ? '' : ` heap ${cell.heap.bytesPerRoundTrip.toFixed(1)} B/rt`;
+          const node = spec.node === null ? '' : ` node ${spec.node.version}`;
           options.log(
-            `echo ${scenario.name} rep ${rep + 1}/${options.reps} ${spec.name}: ${rate} rt/s${heap}` +
+            `echo ${scenario.name} rep ${rep + 1}/${options.reps}${node} ${spec.name}: ${rate} rt/s${heap}` +
               (cell.error === null ? '' : ` ERROR ${cell.error}`),
           );
           await sleep(200);
@@ -637,95 +347,8 @@ export async function runEchoBenchmark(overrides: Partial<EchoOptions> = {}): Pr
     }
   } finally {
     killAllChildren();
+    rmSync(socketDir, { recursive: true, force: true });
   }
-  return {
-    settings: {
-      seconds: options.seconds,
-      warmupSeconds: options.warmupSeconds,
-      reps: options.reps,
-      servers: specs.map((s) => s.name),
-      scenarios: [...options.scenarios],
-      skipped,
-    },
-    cells,
-    summary: summarize(cells, options),
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Markdown
-
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-function fmtRatio(n: number | null): string {
-  return n === null ? '–' : `${n.toFixed(2)}×`;
-}
-
-const SERVER_LABEL: Record<EchoServerName, string> = {
-  proactor: 'proactor (examples/echo-server)',
-  'node:net': 'node:net',
-  c: 'C epoll (reference)',
-};
-
-/** The echo results as Markdown: one table plus notes. */
-export function echoMarkdown(result: EchoResult): string {
-  const s = result.settings;
-  const out: string[] = [];
-  out.push('### Echo round trips');
-  out.push('');
-  out.push(
-    `Closed loop: every connection sends a message, waits for the full echo and checks it, then repeats. ` +
-      `${s.reps} runs per cell of ${s.seconds} s after ${s.warmupSeconds} s warm-up, servers interleaved ` +
-      `with alternating order; medians. "vs node:net" divides the medians; "paired ratio" is the median of ` +
-      `the per-repetition ratios of runs made back to back. The load generator (C, epoll, one thread) and the server share the machine.`,
-  );
-  out.push('');
-  out.push('| scenario | server | round trips/s | range | vs node:net | paired ratio | heap B/round trip | server CPU µs/round trip | p50 µs | p99 µs | generator CPU | errors |');
-  out.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
-  for (const r of result.summary) {
-    out.push(
-      `| ${r.scenario} | ${SERVER_LABEL[r.server]} | ${fmtInt(r.roundTripsPerSecond)} | ` +
-        `${fmtInt(r.minRoundTripsPerSecond)}–${fmtInt(r.maxRoundTripsPerSecond)} | ${fmtRatio(r.vsNodeNet)} | ${fmtRatio(r.pairedVsNodeNet)} | ` +
-        `${r.heapBytesPerRoundTrip === null ? '–' : fmtInt(r.heapBytesPerRoundTrip)} | ` +
-        `${r.cpuMicrosPerRoundTrip === null ? '–' : r.cpuMicrosPerRoundTrip.toFixed(1)} | ` +
-        `${fmtInt(r.p50us)} | ${fmtInt(r.p99us)} | ${Math.round(r.generatorCores * 100)}% | ${r.errors} |`,
-    );
-  }
-  out.push('');
-  const headroom: string[] = [];
-  for (const scenario of s.scenarios) {
-    const rows = result.summary.filter((r) => r.scenario === scenario.name);
-    const c = rows.find((r) => r.server === 'c');
-    const nodeRows = rows.filter((r) => r.server !== 'c');
-    if (c === undefined || nodeRows.length === 0) continue;
-    const best = Math.max(...nodeRows.map((r) => r.roundTripsPerSecond));
-    headroom.push(`${scenario.name} ${(c.roundTripsPerSecond / best).toFixed(2)}×`);
-  }
-  if (headroom.length > 0) {
-    out.push(
-      `Generator headroom (C reference server over the fastest Node server): ${headroom.join(', ')}. ` +
-        `Above 1× means the same generator drives a faster server, so it does not limit the Node numbers. ` +
-        `"generator CPU" is the generator's CPU time over the window: below 100% it was waiting for the server.`,
-    );
-    out.push('');
-  }
-  out.push(
-    'Heap bytes per round trip: bytes placed on the V8 heap of the server process during the measured window ' +
-      '(used heap at the end − at the start + bytes freed by every collection in between, from `v8.GCProfiler`), ' +
-      'divided by the round trips in that window. Buffer contents outside the heap are not counted. ' +
-      'Server CPU is user + system time of all its threads (`process.cpuUsage()`).',
-  );
-  const failures = result.cells.filter((c) => c.error !== null);
-  if (failures.length > 0) {
-    out.push('');
-    out.push('Failed runs:');
-    for (const f of failures) out.push(`- ${f.scenario} ${f.server} run ${f.rep + 1}: ${f.error ?? ''}`);
-  }
-  if (s.skipped.length > 0) {
-    out.push('');
-    for (const k of s.skipped) out.push(`- skipped ${k}`);
-  }
-  return out.join('\n');
+  options.log(`echo: ${cells.length} runs in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  return { settings, cells, summary: summarize(cells, settings) };
 }

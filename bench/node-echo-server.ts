@@ -3,13 +3,16 @@
  * Node offers, `socket.on('data', d => socket.write(d))`.
  *
  * Usage: node dist/bench/node-echo-server.js [--host 127.0.0.1] [--port N]
+ *        node dist/bench/node-echo-server.js --path /tmp/echo.sock
  *
- * Sockets get `setNoDelay(true)`, as examples/echo-server.ts does, so both
- * servers run with the same socket options.
+ * TCP sockets get `setNoDelay(true)`, as examples/echo-server.ts does, so both
+ * servers run with the same socket options. `--path` serves a Unix-domain
+ * socket at that path instead.
  *
- * Prints `listening on HOST:PORT` (the real port with `--port 0`), stops with
- * exit status 0 on SIGTERM or SIGINT, and stops by itself after
- * `--max-seconds` (default 900) so a forgotten process does not linger.
+ * Prints `listening on HOST:PORT` (the real port with `--port 0`) or
+ * `listening on PATH`, stops with exit status 0 on SIGTERM or SIGINT, and
+ * stops by itself after `--max-seconds` (default 900) so a forgotten process
+ * does not linger.
  */
 import net from 'node:net';
 
@@ -21,6 +24,7 @@ function option(name: string, fallback: string): string {
 
 const host = option('--host', '127.0.0.1');
 const port = Number(option('--port', '5556'));
+const socketPath = option('--path', '');
 const maxSeconds = Number(option('--max-seconds', '900'));
 
 const sockets = new Set<net.Socket>();
@@ -35,11 +39,17 @@ const server = net.createServer((socket) => {
   socket.on('close', () => sockets.delete(socket));
 });
 
-server.listen(port, host, () => {
-  const address = server.address();
-  const bound = typeof address === 'object' && address !== null ? address.port : port;
-  process.stdout.write(`listening on ${host}:${bound}\n`);
-});
+if (socketPath !== '') {
+  server.listen(socketPath, () => {
+    process.stdout.write(`listening on ${socketPath}\n`);
+  });
+} else {
+  server.listen(port, host, () => {
+    const address = server.address();
+    const bound = typeof address === 'object' && address !== null ? address.port : port;
+    process.stdout.write(`listening on ${host}:${bound}\n`);
+  });
+}
 
 function stop(): void {
   server.close();

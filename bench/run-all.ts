@@ -7,9 +7,15 @@
  *     npm run bench -- post timers  # several parts
  *
  * Parts: post (handler throughput of post + run), timers, echo. The echo
- * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS and
- * BENCH_SCENARIOS (see bench/echo.ts); `BENCH_SECONDS=1 BENCH_REPS=1 npm run
- * bench -- echo` is a quick run.
+ * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS,
+ * BENCH_SCENARIOS, BENCH_NODES and BENCH_BASELINE_DIST (see bench/echo.ts);
+ * `BENCH_SECONDS=1 BENCH_REPS=1 BENCH_NODES=current npm run bench -- echo`
+ * is a quick run. With BENCH_BASELINE_DIST (an A/B run against another
+ * build) the echo results are filed as `echo-ab`, next to the last plain
+ * echo run instead of replacing it:
+ *
+ *     BENCH_BASELINE_DIST=../other-checkout/dist BENCH_NODES=current \
+ *       BENCH_SCENARIOS=64x64B,64x4KiB BENCH_REPS=5 npm run bench -- echo
  *
  * Run with `node --expose-gc` (the npm script does). At the end it redraws
  * the README's chart, docs/bench-chart.svg (see bench/write-chart.ts).
@@ -18,13 +24,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { echoMarkdown, runEchoBenchmark, type EchoResult } from './echo.js';
+import { echoMarkdown } from './echo-markdown.js';
+import { runEchoBenchmark, type EchoResult } from './echo.js';
 import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
 import { writeBenchChart } from './write-chart.js';
 
 const PARTS = ['post', 'timers', 'echo'] as const;
 type Part = (typeof PARTS)[number];
+/** Where a part's results are filed: a part's name, or `echo-ab` for an echo run with a baseline build. */
+type ResultKey = Part | 'echo-ab';
+const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'echo', 'echo-ab'];
+
+function resultKey(part: Part): ResultKey {
+  const baseline = process.env.BENCH_BASELINE_DIST;
+  return part === 'echo' && baseline !== undefined && baseline !== '' ? 'echo-ab' : part;
+}
 
 function repoRoot(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -101,11 +116,11 @@ interface PartResult {
 
 interface Results {
   machine: MachineInfo;
-  parts: Partial<Record<Part, PartResult>>;
+  parts: Partial<Record<ResultKey, PartResult>>;
 }
 
 /** Results of parts not run this time are kept from the previous file. */
-function previousParts(file: string): Partial<Record<Part, PartResult>> {
+function previousParts(file: string): Partial<Record<ResultKey, PartResult>> {
   try {
     const old = JSON.parse(readFileSync(file, 'utf8')) as Partial<Results>;
     return old.parts ?? {};
@@ -145,17 +160,18 @@ async function main(): Promise<void> {
   for (const part of asked) {
     process.stderr.write(`running ${part} …\n`);
     const { markdown, data } = await runPart(part);
-    results.parts[part] = { ranAt: new Date().toISOString(), markdown, data };
+    results.parts[resultKey(part)] = { ranAt: new Date().toISOString(), markdown, data };
     fresh.push('', markdown);
   }
   process.stdout.write(`${fresh.join('\n')}\n`);
 
   const file: string[] = ['## Benchmarks', '', machineMarkdown(machine)];
-  for (const part of PARTS) {
-    const r = results.parts[part];
+  const ranNow = new Set(asked.map(resultKey));
+  for (const key of RESULT_KEYS) {
+    const r = results.parts[key];
     if (r === undefined) continue;
     file.push('', r.markdown);
-    if (!asked.includes(part)) file.push('', `(from an earlier run, ${r.ranAt})`);
+    if (!ranNow.has(key)) file.push('', `(from an earlier run, ${r.ranAt})`);
   }
   writeFileSync(path.join(root, 'bench', 'results.md'), `${file.join('\n')}\n`);
   writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);

@@ -6,6 +6,8 @@ const root = path.join(__dirname, '..');
 
 interface Cell {
   scenario: string;
+  /** Absent in results from before the Node matrix; null for the C server. */
+  node?: string | null;
   server: string;
   rep: number;
   load: { roundTrips: number; roundTripsPerSecond: number } | null;
@@ -14,6 +16,7 @@ interface Cell {
 
 interface SummaryRow {
   scenario: string;
+  node?: string | null;
   server: string;
   roundTripsPerSecond: number;
   pairedVsNodeNet: number | null;
@@ -25,7 +28,7 @@ interface Results {
   parts: {
     echo: {
       data: {
-        settings: { reps: number; servers: string[]; scenarios: { name: string }[] };
+        settings: { reps: number; servers: string[]; scenarios: { name: string }[]; nodes?: { version: string }[] };
         cells: Cell[];
         summary: SummaryRow[];
       };
@@ -35,6 +38,16 @@ interface Results {
 
 const results = JSON.parse(readFileSync(path.join(root, 'bench', 'results.json'), 'utf8')) as Results;
 const echo = results.parts.echo.data;
+/** The chart draws the first Node version of the matrix (and the C server, which has none). */
+const chartNode = echo.settings.nodes?.[0]?.version;
+
+function onChartNode(x: { node?: string | null }): boolean {
+  return x.node === undefined || x.node === null || chartNode === undefined || x.node === chartNode;
+}
+
+function summaryRow(scenario: string, server: string): SummaryRow | undefined {
+  return echo.summary.find((r) => r.scenario === scenario && r.server === server && onChartNode(r));
+}
 
 function unescape(text: string): string {
   return text
@@ -97,7 +110,7 @@ function median(values: readonly number[]): number {
 function medianRate(scenario: string, server: string): number {
   return median(
     echo.cells
-      .filter((c) => c.scenario === scenario && c.server === server && c.load !== null && c.load.roundTrips > 0)
+      .filter((c) => c.scenario === scenario && c.server === server && onChartNode(c) && c.load !== null && c.load.roundTrips > 0)
       .map((c) => c.load!.roundTripsPerSecond),
   );
 }
@@ -106,7 +119,7 @@ function pairedRatio(scenario: string, server: string): number {
   const ratios: number[] = [];
   for (let rep = 0; rep < echo.settings.reps; rep++) {
     const rate = (s: string): number | undefined =>
-      echo.cells.find((c) => c.scenario === scenario && c.server === s && c.rep === rep)?.load?.roundTripsPerSecond;
+      echo.cells.find((c) => c.scenario === scenario && c.server === s && c.rep === rep && onChartNode(c))?.load?.roundTripsPerSecond;
     const mine = rate(server);
     const theirs = rate('node:net');
     if (mine !== undefined && theirs !== undefined && theirs > 0) ratios.push(mine / theirs);
@@ -168,7 +181,7 @@ describe('bench chart from bench/results.json', () => {
       const expected = medianRate(scenario, server);
       expect(Number(bar.attrs['data-value'])).toBeCloseTo(expected, 6);
       // The same median bench/echo.ts wrote into the summary (and results.md).
-      const row = echo.summary.find((r) => r.scenario === scenario && r.server === server);
+      const row = summaryRow(scenario, server);
       expect(Number(bar.attrs['data-value'])).toBeCloseTo(row!.roundTripsPerSecond, 6);
       const label = elements.find((e) => e.attrs['data-value-for'] === `${scenario}|${server}`);
       expect(label?.text).toBe(Math.round(expected).toLocaleString('en-US'));
@@ -183,7 +196,7 @@ describe('bench chart from bench/results.json', () => {
       const scenario = label.attrs['data-ratio-for']!;
       const expected = pairedRatio(scenario, 'proactor');
       expect(label.text).toBe(`${expected.toFixed(2)}× node:net`);
-      const row = echo.summary.find((r) => r.scenario === scenario && r.server === 'proactor');
+      const row = summaryRow(scenario, 'proactor');
       expect(label.text).toBe(`${row!.pairedVsNodeNet!.toFixed(2)}× node:net`);
       expect(Number(label.attrs['data-ratio'])).toBeCloseTo(expected, 9);
     }
@@ -194,7 +207,7 @@ describe('bench chart from bench/results.json', () => {
     const expectedServers = echo.settings.servers.filter((s) => s !== 'c');
     expect(heap).toHaveLength(scenarios.length * expectedServers.length);
     for (const bar of heap) {
-      const row = echo.summary.find((r) => r.scenario === bar.attrs['data-scenario'] && r.server === bar.attrs['data-server']);
+      const row = summaryRow(bar.attrs['data-scenario']!, bar.attrs['data-server']!);
       expect(Number(bar.attrs['data-value'])).toBeCloseTo(row!.heapBytesPerRoundTrip!, 6);
     }
     expectProportional(heap);
@@ -257,6 +270,36 @@ describe('bench chart from partial results', () => {
     expect(ratio?.text).toBe('2.75× node:net');
     expect(bars(elements, 'heap').map((b) => Number(b.attrs['data-value']))).toEqual([3, 850]);
     expect(elements.some((e) => e.attrs['data-machine'] !== undefined)).toBe(false);
+  });
+
+  it('draws the first Node version of a matrix, and the C server, which has none', () => {
+    const on = (node: string | null, server: string, rate: number): unknown => ({ ...(cell('64x64B', server, 0, rate, 2) as object), node });
+    const svg = renderBenchChart({
+      parts: {
+        echo: {
+          data: {
+            settings: {
+              reps: 1,
+              servers: ['proactor', 'node:net', 'c'],
+              nodes: [
+                { major: 20, version: 'v20.1.0' },
+                { major: 22, version: 'v22.1.0' },
+              ],
+              scenarios: [{ name: '64x64B', connections: 64, size: 64, transport: 'tcp' }],
+            },
+            cells: [on('v20.1.0', 'proactor', 200), on('v20.1.0', 'node:net', 100), on('v22.1.0', 'proactor', 900), on('v22.1.0', 'node:net', 300), on(null, 'c', 500)],
+          },
+        },
+      },
+    });
+    const elements = parse(svg);
+    expect(bars(elements, 'rate').map((b) => [b.attrs['data-server'], Number(b.attrs['data-value'])])).toEqual([
+      ['proactor', 200],
+      ['node:net', 100],
+      ['c', 500],
+    ]);
+    expect(elements.find((e) => e.attrs['data-ratio-for'] === '64x64B')?.text).toBe('2.00× node:net');
+    expect(svg).toContain('Node servers on Node.js v20.1.0; the 1 other Node versions measured are in bench/results.md.');
   });
 
   it('draws no ratio without node:net and no heap panel without heap figures', () => {

@@ -1,7 +1,8 @@
 /*
  * echo-load: a closed-loop load generator for echo servers.
  *
- * Opens C connections to 127.0.0.1:PORT. Every connection sends one message
+ * Opens C connections to 127.0.0.1:PORT, or with --unix PATH to the
+ * Unix-domain stream socket at PATH. Every connection sends one message
  * of S bytes, waits until all S bytes have come back, checks them against the
  * bytes it sent, and starts the next round. The message content differs per
  * round and per connection (a window into a pseudo-random pattern whose
@@ -18,7 +19,7 @@
  *
  * Single-threaded, epoll, edge-triggered, non-blocking sockets. Every loop is
  * bounded by a deadline; the program stops by itself. It only talks to
- * 127.0.0.1.
+ * 127.0.0.1 or to a local socket file.
  *
  * Build: cc -O2 -o echo-load echo-load.c
  */
@@ -37,6 +38,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +73,7 @@ static uint64_t hist_over;
 static size_t msg_size = 64;
 static int n_conns = 64;
 static int port = 0;
+static const char *unix_path = NULL; /* --unix: connect to this socket file instead */
 static double warmup_s = 1.0;
 static double duration_s = 5.0;
 static uint64_t max_rounds = 100000000ull;
@@ -101,7 +104,7 @@ static double now_s(void) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: echo-load --port N [--host 127.0.0.1] [--connections C] [--size S]\n"
+          "usage: echo-load (--port N [--host 127.0.0.1] | --unix PATH) [--connections C] [--size S]\n"
           "                 [--warmup SECONDS] [--duration SECONDS] [--rounds N]\n"
           "                 [--signal-pid PID]\n");
   exit(2);
@@ -124,6 +127,8 @@ static void parse_args(int argc, char **argv) {
       }
     } else if (strcmp(a, "--port") == 0) {
       port = atoi(arg_value(argc, argv, &i));
+    } else if (strcmp(a, "--unix") == 0) {
+      unix_path = arg_value(argc, argv, &i);
     } else if (strcmp(a, "--connections") == 0) {
       n_conns = atoi(arg_value(argc, argv, &i));
     } else if (strcmp(a, "--size") == 0) {
@@ -140,7 +145,15 @@ static void parse_args(int argc, char **argv) {
       usage();
     }
   }
-  if (port <= 0 || port > 65535) usage();
+  if (unix_path != NULL) {
+    if (port != 0) usage();
+    if (unix_path[0] == '\0' || strlen(unix_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+      fprintf(stderr, "echo-load: --unix PATH must be 1..%zu bytes\n", sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+      exit(2);
+    }
+  } else if (port <= 0 || port > 65535) {
+    usage();
+  }
   if (n_conns < 1 || n_conns > MAX_CONNECTIONS) {
     fprintf(stderr, "echo-load: --connections must be 1..%d\n", MAX_CONNECTIONS);
     exit(2);
@@ -266,14 +279,17 @@ static int conn_read(struct conn *c) {
   return 0;
 }
 
-static int conn_open(struct conn *c, const struct sockaddr_in *addr) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+static int conn_open(struct conn *c, const struct sockaddr *addr, socklen_t addr_len) {
+  int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (addr->sa_family == AF_INET) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   c->fd = fd;
   c->state = C_CONNECTING;
-  int r = connect(fd, (const struct sockaddr *)addr, sizeof *addr);
+  int r = connect(fd, addr, addr_len);
+  /* A Unix-domain connect completes at once, or fails (EAGAIN: the listener's backlog is full). */
   if (r < 0 && errno != EINPROGRESS) {
     close(fd);
     c->fd = -1;
@@ -326,11 +342,24 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((uint16_t)port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct sockaddr_in in_addr;
+  struct sockaddr_un un_addr;
+  const struct sockaddr *addr;
+  socklen_t addr_len;
+  if (unix_path != NULL) {
+    memset(&un_addr, 0, sizeof un_addr);
+    un_addr.sun_family = AF_UNIX;
+    memcpy(un_addr.sun_path, unix_path, strlen(unix_path) + 1);
+    addr = (const struct sockaddr *)&un_addr;
+    addr_len = (socklen_t)sizeof un_addr;
+  } else {
+    memset(&in_addr, 0, sizeof in_addr);
+    in_addr.sin_family = AF_INET;
+    in_addr.sin_port = htons((uint16_t)port);
+    in_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr = (const struct sockaddr *)&in_addr;
+    addr_len = (socklen_t)sizeof in_addr;
+  }
 
   for (int i = 0; i < n_conns; i++) {
     conns[i].fd = -1;
@@ -345,7 +374,7 @@ int main(int argc, char **argv) {
   int next = 0, connecting = 0, connected = 0, failed_connects = 0;
   while (connected + failed_connects < n_conns) {
     while (next < n_conns && connecting < CONNECT_BATCH) {
-      if (conn_open(&conns[next], &addr) == 0) {
+      if (conn_open(&conns[next], addr, addr_len) == 0) {
         connecting++;
       } else {
         conns[next].state = C_FAILED;

@@ -5,8 +5,10 @@
  * generator drives this server at a higher rate than the Node servers being
  * measured, the generator is not what limits their numbers.
  *
- * Listens on 127.0.0.1 only. Prints "listening on 127.0.0.1:PORT" (with the
- * real port when started with --port 0). Exits with status 0 on SIGTERM or
+ * Listens on 127.0.0.1 only, or with --path PATH on a Unix-domain stream
+ * socket at PATH (made by the server, removed when it exits). Prints
+ * "listening on 127.0.0.1:PORT" (with the real port when started with
+ * --port 0) or "listening on PATH". Exits with status 0 on SIGTERM or
  * SIGINT, and by itself after --max-seconds (default 900).
  *
  * Build: cc -O2 -o echo-server echo-server.c
@@ -23,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,6 +93,7 @@ static int conn_pump(struct conn *c) {
 
 int main(int argc, char **argv) {
   int port = 0;
+  const char *path = NULL;
   double max_seconds = 900;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
@@ -99,10 +103,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "echo-server: only 127.0.0.1 is allowed\n");
         return 2;
       }
+    } else if (strcmp(argv[i], "--path") == 0 && i + 1 < argc) {
+      path = argv[++i];
     } else if (strcmp(argv[i], "--max-seconds") == 0 && i + 1 < argc) {
       max_seconds = atof(argv[++i]);
     } else {
-      fprintf(stderr, "usage: echo-server [--host 127.0.0.1] [--port N] [--max-seconds S]\n");
+      fprintf(stderr, "usage: echo-server [--host 127.0.0.1] [--port N | --path PATH] [--max-seconds S]\n");
       return 2;
     }
   }
@@ -119,25 +125,41 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
 
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int lfd = socket(path != NULL ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (lfd < 0) {
     perror("socket");
     return 1;
   }
   int one = 1;
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((uint16_t)port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(lfd, 4096) < 0) {
-    perror("bind/listen");
-    return 1;
+  if (path != NULL) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (path[0] == '\0' || strlen(path) >= sizeof addr.sun_path) {
+      fprintf(stderr, "echo-server: --path must be 1..%zu bytes\n", sizeof addr.sun_path - 1);
+      return 2;
+    }
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(lfd, 4096) < 0) {
+      perror("bind/listen");
+      return 1;
+    }
+    printf("listening on %s\n", path);
+  } else {
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(lfd, 4096) < 0) {
+      perror("bind/listen");
+      return 1;
+    }
+    socklen_t alen = sizeof addr;
+    getsockname(lfd, (struct sockaddr *)&addr, &alen);
+    printf("listening on 127.0.0.1:%d\n", ntohs(addr.sin_port));
   }
-  socklen_t alen = sizeof addr;
-  getsockname(lfd, (struct sockaddr *)&addr, &alen);
-  printf("listening on 127.0.0.1:%d\n", ntohs(addr.sin_port));
   fflush(stdout);
 
   int epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -162,7 +184,7 @@ int main(int argc, char **argv) {
         for (int a = 0; a < 256; a++) {
           int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
           if (fd < 0) break;
-          setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          if (path == NULL) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
           struct conn *nc = malloc(sizeof *nc);
           if (!nc) {
             close(fd);
@@ -193,5 +215,6 @@ int main(int argc, char **argv) {
   }
   close(lfd);
   close(epfd);
+  if (path != NULL) unlink(path);
   return 0;
 }
