@@ -16,8 +16,8 @@ const NOTIFY = defineOperationKind('notify');
 
 class NotifyOp extends Operation {
   handler: (() => void) | null = null;
-  constructor() {
-    super(NOTIFY);
+  constructor(kind: number = NOTIFY) {
+    super(kind);
   }
   init(handler: () => void, allocator: Allocator): this {
     this.handler = handler;
@@ -61,6 +61,24 @@ describe('operation kinds', () => {
     for (const kind of OPERATION_KINDS) sum += stats.byKind[kind]?.allocations ?? 0;
     expect(sum).toBe(stats.allocations);
     expect(tracking.stats().byKind.notify?.allocations).toBe(3);
+  });
+
+  test('a kind defined after a context and its allocators were made is counted too', async () => {
+    const tracking = new TrackingAllocator();
+    const ctx = new IoContext({ allocator: tracking });
+    const LATE = defineOperationKind('lateKind');
+    class LateOp extends NotifyOp {
+      constructor() {
+        super(LATE);
+      }
+    }
+    const op = tracking.allocate(LateOp).init(() => undefined, tracking);
+    ctx.operationStarted(op, 'notifier', ctx, 'late');
+    ctx.workStarted();
+    ctx.enqueue(op);
+    await ctx.run();
+    expect(ctx.allocationStats().byKind.lateKind).toMatchObject({ allocations: 1, deallocations: 1, live: 0 });
+    expect(tracking.stats().byKind.lateKind?.allocations).toBe(1);
   });
 
   test('destroying an op of any kind destroys the composed operation its handler is a step of', () => {

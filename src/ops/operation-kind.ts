@@ -32,8 +32,9 @@ export const OP_KIND = {
 export type OperationKind = keyof typeof OP_KIND | (string & Record<never, never>);
 
 /**
- * How many kinds there can be: the statistics keep one counter slot per
- * kind, allocated once.
+ * How many kinds there can be, so a program that defines kinds without end
+ * fails loudly. Each allocator's statistics keep one counter slot per kind,
+ * grown once when a kind is defined after it was made.
  *
  * @example
  * ```ts
