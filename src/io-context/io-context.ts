@@ -423,6 +423,18 @@ export class IoContext implements OperationObserver {
   }
 
   /**
+   * Shuts the context down when a `using` declaration goes out of scope, so `using` works: `[Symbol.dispose]()` is `shutdown()`.
+   *
+   * @example
+   * ```ts
+   * using ctx = new IoContext(); // every pending operation destroyed, uninvoked, at the end of the block
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.shutdown();
+  }
+
+  /**
    * Whether `shutdown()` has been called.
    *
    * @example

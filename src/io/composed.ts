@@ -174,9 +174,11 @@ function checkStream(stream: unknown, method: 'asyncReadSome' | 'asyncWriteSome'
 /**
  * Writes every byte of `bufs` (one buffer, or an array written as a
  * gathered write) to `stream`. Completion signature: `(err, n)` with `n`
- * the bytes written: the total unless `err` is set. The intermediate
- * writes use the handler's associated allocator, one at a time. The bytes
- * must stay unchanged until the handler runs.
+ * the bytes written: the total unless `err` is set, or unless the stream
+ * completed a step with `(null, 0)` (it took nothing: a stream that will
+ * take no more), which ends the operation there, as in asio. The
+ * intermediate writes use the handler's associated allocator, one at a
+ * time. The bytes must stay unchanged until the handler runs.
  *
  * @example
  * ```ts
@@ -212,7 +214,9 @@ export function asyncWrite<T extends CompletionToken<[number]>>(
  * Reads into `buf` until `condition` (default `transferAll()`) is met, the
  * buffer is full, or an error occurs. Completion signature: `(err, n)` with
  * `n` the bytes read; as in asio an error (`eof` too) comes with the bytes
- * read before it. `buf` belongs to the operation until the handler runs.
+ * read before it, and a step the stream completes with `(null, 0)` ends the
+ * operation with `(null, n)` short of the condition. `buf` belongs to the
+ * operation until the handler runs.
  *
  * @example
  * ```ts
@@ -267,7 +271,10 @@ function delimiterBytes(delim: string): Uint8Array {
  * to and including the delimiter; bytes past it stay in `dynbuf` for the
  * next call. A buffer that reaches `maxSize` without a delimiter completes
  * with `not_found`; the end of the stream before a delimiter with `(eof, 0)`,
- * the partial data staying in `dynbuf`.
+ * the partial data staying in `dynbuf`. A RegExp's first match in the bytes
+ * read so far wins, so a pattern whose match can grow (`/;+/`) may end at a
+ * chunk boundary, and one that matches the empty string completes at once
+ * with `(null, 0)`, as asio's regex overload does.
  *
  * @example
  * ```ts

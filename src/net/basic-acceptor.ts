@@ -259,6 +259,18 @@ export abstract class BasicAcceptor<S> {
     this.context.removeService(this.#service);
   }
 
+  /**
+   * Stops listening when a `using` declaration goes out of scope, so `using` works: `[Symbol.dispose]()` is `close()`.
+   *
+   * @example
+   * ```ts
+   * using acceptor = new UnixAcceptor(ctx, { path }); // closed, and its socket file removed, at the end of the block
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   #abortPending(): void {
     const aborted = new IoError('operation_aborted');
     for (let op = this.#accepts.shift(); op !== null; op = this.#accepts.shift()) {

@@ -230,6 +230,18 @@ export abstract class BasicStreamSocket {
   }
 
   /**
+   * Closes the socket when a `using` declaration goes out of scope, so `using` works: `[Symbol.dispose]()` is `close()`.
+   *
+   * @example
+   * ```ts
+   * using socket = new TcpSocket(ctx); // closed at the end of the block
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
    * Shuts down one or both directions. `'send'` sends the end of the stream
    * after the writes handed on so far (later writes fail with `shut_down`);
    * `'receive'` completes pending and later reads with `eof`. Throws

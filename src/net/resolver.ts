@@ -157,6 +157,18 @@ export class Resolver {
     }
   }
 
+  /**
+   * Cancels pending lookups when a `using` declaration goes out of scope, so `using` works: `[Symbol.dispose]()` is `cancel()`.
+   *
+   * @example
+   * ```ts
+   * using resolver = new Resolver(ctx);
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.cancel();
+  }
+
   #resolved(op: ResolveOp<Endpoint>, sequence: number, error: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]): void {
     if (op.sequence !== sequence || !this.#pending.remove(op)) return;
     if (error) {

@@ -203,6 +203,18 @@ export class SignalSet implements CancellableOpOwner {
     this.#ctx.removeService(this.#service);
   }
 
+  /**
+   * Closes the set when a `using` declaration goes out of scope, so `using` works: `[Symbol.dispose]()` is `close()`.
+   *
+   * @example
+   * ```ts
+   * using signals = new SignalSet(ctx, 'SIGINT'); // its handlers removed at the end of the block
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** @internal Cancellation-slot path: aborts `op` if it is still pending here (any cancellation type). */
   abortOperation(op: Operation, _type: CancellationType): boolean {
     if (!(op instanceof SignalWaitOp) || !this.#waits.remove(op)) return false;

@@ -198,6 +198,18 @@ export class SteadyTimer implements CancellableOpOwner {
   }
 
   /**
+   * Cancels pending waits when a `using` declaration goes out of scope (a timer has nothing else to release), so `using` works: `[Symbol.dispose]()` is `cancel()`.
+   *
+   * @example
+   * ```ts
+   * using timer = new SteadyTimer(ctx, 1000); // its waits complete with operation_aborted at the end of the block
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.cancel();
+  }
+
+  /**
    * Cancels the oldest pending wait; returns 1, or 0 when none was pending. The expiry stays.
    *
    * @example
