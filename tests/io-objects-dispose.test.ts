@@ -28,7 +28,8 @@ describe('Symbol.dispose', () => {
     {
       using acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 });
       using unix = new UnixAcceptor(ctx, { path: where });
-      using timer = new SteadyTimer(ctx, 60_000);
+      using timer = new SteadyTimer(ctx);
+      timer.expiresAfter(60_000);
       using signals = new SignalSet(ctx, 'SIGUSR2');
       using resolver = new Resolver(ctx);
       using s = new TcpSocket(ctx);
@@ -57,7 +58,8 @@ describe('Symbol.dispose', () => {
     let called = 0;
     {
       using ctx = new IoContext({ allocator: tracking });
-      const timer = new SteadyTimer(ctx, 60_000);
+      const timer = new SteadyTimer(ctx);
+      timer.expiresAfter(60_000);
       timer.asyncWait(() => called++);
       expect(tracking.live).toBe(1);
     }

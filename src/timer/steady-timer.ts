@@ -202,7 +202,8 @@ export class SteadyTimer implements CancellableOpOwner {
    *
    * @example
    * ```ts
-   * using timer = new SteadyTimer(ctx, 1000); // its waits complete with operation_aborted at the end of the block
+   * using timer = new SteadyTimer(ctx);
+   * timer.expiresAfter(1000); // its waits complete with operation_aborted at the end of the block
    * ```
    */
   [Symbol.dispose](): void {
