@@ -1,3 +1,4 @@
+import { checkIoContext } from '../io-context/check-context.js';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IoContext } from '../io-context/io-context.js';
@@ -62,9 +63,7 @@ export abstract class BasicStreamSocket {
   readonly #writeWhat: string;
 
   protected constructor(ctx: IoContext, typeName: string) {
-    if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
-      throw new TypeError(`${typeName}: the first argument must be an IoContext`);
-    }
+    checkIoContext(ctx, typeName);
     this.context = ctx;
     this.typeName = typeName;
     this.#readWhat = `${typeName}.asyncReadSome`;

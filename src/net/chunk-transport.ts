@@ -1,13 +1,9 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { fromNodeError } from '../errors/from-node-error.js';
 import type { IoError } from '../errors/io-error.js';
+import { StreamLink } from './stream-link.js';
 import { TRANSPORT_WRITE_PENDING, type StreamSink, type StreamTransport } from './stream-transport.js';
-
-function swallowError(): void {
-  // A stream we have let go of may still report an error while it closes.
-}
 
 /**
  * The transport over any `net.Socket`, `tls.TLSSocket` or other Duplex,
@@ -21,10 +17,10 @@ export class ChunkTransport implements StreamTransport {
   readonly socket: net.Socket | null;
   readonly readStarts = 0;
   readonly #stream: Duplex;
+  readonly #link: StreamLink;
   readonly #sink: StreamSink;
   #wanted = false;
   #inData = false;
-  #destroyed = false;
 
   readonly #onData = (chunk: Buffer | string): void => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -35,23 +31,7 @@ export class ChunkTransport implements StreamTransport {
     } finally {
       this.#inData = false;
     }
-    if (!this.#wanted && !this.#destroyed) this.#stream.pause();
-  };
-
-  readonly #onEnd = (): void => {
-    this.#sink.readEnded();
-  };
-
-  readonly #onError = (error: Error): void => {
-    this.#sink.failed(fromNodeError(error));
-  };
-
-  readonly #onClose = (): void => {
-    this.#sink.closed();
-  };
-
-  readonly #onWriteDone = (error?: Error | null): void => {
-    if (!this.#destroyed) this.#sink.writeDone(error ? fromNodeError(error) : null);
+    if (!this.#wanted && !this.#link.released) this.#stream.pause();
   };
 
   /**
@@ -65,9 +45,7 @@ export class ChunkTransport implements StreamTransport {
     this.socket = stream instanceof net.Socket ? stream : null;
     if (stream instanceof net.Socket && !(stream instanceof tls.TLSSocket)) stream.allowHalfOpen = true;
     stream.pause();
-    stream.on('end', this.#onEnd);
-    stream.on('error', this.#onError);
-    stream.on('close', this.#onClose);
+    this.#link = new StreamLink(sink, stream);
     stream.on('data', this.#onData);
   }
 
@@ -82,20 +60,7 @@ export class ChunkTransport implements StreamTransport {
   }
 
   write(bufs: Uint8Array | readonly Uint8Array[]): number | IoError {
-    const stream = this.#stream;
-    if (bufs instanceof Uint8Array) {
-      stream.write(bufs, this.#onWriteDone);
-      return TRANSPORT_WRITE_PENDING;
-    }
-    let last = bufs.length - 1;
-    while (bufs[last]!.length === 0) last--;
-    stream.cork();
-    for (let i = 0; i < last; i++) {
-      const b = bufs[i]!;
-      if (b.length !== 0) stream.write(b);
-    }
-    stream.write(bufs[last]!, this.#onWriteDone);
-    stream.uncork();
+    this.#link.write(bufs);
     return TRANSPORT_WRITE_PENDING;
   }
 
@@ -104,14 +69,8 @@ export class ChunkTransport implements StreamTransport {
   }
 
   destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
-    const stream = this.#stream;
-    stream.removeListener('end', this.#onEnd);
-    stream.removeListener('error', this.#onError);
-    stream.removeListener('close', this.#onClose);
-    stream.removeListener('data', this.#onData);
-    stream.on('error', swallowError);
-    stream.destroy();
+    if (this.#link.released) return;
+    this.#stream.removeListener('data', this.#onData);
+    this.#link.release();
   }
 }

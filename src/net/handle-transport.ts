@@ -1,5 +1,4 @@
 import * as net from 'node:net';
-import { fromNodeError } from '../errors/from-node-error.js';
 import type { IoError } from '../errors/io-error.js';
 import { errnoError } from './errno.js';
 import {
@@ -11,7 +10,9 @@ import {
   shouldCaptureWriteReq,
   type NativeWriteHandle,
 } from './handle-write.js';
+import { StreamLink } from './stream-link.js';
 import { TRANSPORT_WRITE_DONE, TRANSPORT_WRITE_PENDING, type StreamSink, type StreamTransport } from './stream-transport.js';
+import { sameBytes } from './same-bytes.js';
 
 /**
  * How many times one socket re-registers a different read buffer with its
@@ -81,14 +82,6 @@ interface HandleHolder {
 
 const EMPTY = new Uint8Array(0);
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a === b || (a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength);
-}
-
-function swallowError(): void {
-  // A socket we have let go of may still report an error while it closes.
-}
-
 /**
  * The transport of sockets proactor opens itself (connected or accepted):
  * every use of Node internals lives here. Reads land in the caller's buffer
@@ -105,7 +98,7 @@ export class HandleTransport implements StreamTransport {
   readonly socket: net.Socket;
   readStarts = 0;
   readonly #sink: StreamSink;
-  #destroyed = false;
+  readonly #link: StreamLink;
   /** Reading was asked for (`startRead`) and not yet served. */
   #wanted = false;
   /** The handle is reading into `idleLanding` with no read pending. */
@@ -129,26 +122,10 @@ export class HandleTransport implements StreamTransport {
     this.#sink.connected();
   };
 
-  readonly #onEnd = (): void => {
-    this.#sink.readEnded();
-  };
-
-  readonly #onError = (error: Error): void => {
-    this.#sink.failed(fromNodeError(error));
-  };
-
-  readonly #onClose = (): void => {
-    this.#sink.closed();
-  };
-
-  readonly #onStreamWriteDone = (error?: Error | null): void => {
-    if (!this.#destroyed) this.#sink.writeDone(error ? fromNodeError(error) : null);
-  };
-
   /** A handle write that went asynchronous has finished (`status < 0`: a libuv error). */
   readonly #onHandleWriteDone = (status: number): void => {
     this.#writer.settled();
-    if (!this.#destroyed) this.#sink.writeDone(status < 0 ? errnoError(status, 'write') : null);
+    if (!this.#link.released) this.#sink.writeDone(status < 0 ? errnoError(status, 'write') : null);
   };
 
   private constructor(sink: StreamSink, handle: unknown) {
@@ -161,9 +138,7 @@ export class HandleTransport implements StreamTransport {
     };
     const socket = new net.Socket(options);
     if (handle === undefined) socket.pause();
-    socket.on('end', this.#onEnd);
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
+    this.#link = new StreamLink(sink, socket);
     this.socket = socket;
   }
 
@@ -238,7 +213,7 @@ export class HandleTransport implements StreamTransport {
     } finally {
       this.#inReadCallback = false;
     }
-    if (this.#destroyed) return false;
+    if (this.#link.released) return false;
     if (this.#wanted) return true; // started again from inside: `#nextLanding` is its buffer
     if (nread <= IDLE_READ_LIMIT && this.#sink.wantsIdleRead()) {
       this.#idle = true; // keep reading: the next read is likely started soon (see IDLE_READ_LIMIT)
@@ -255,10 +230,10 @@ export class HandleTransport implements StreamTransport {
       const live = this.#handle();
       if (live !== null && shouldCaptureWriteReq()) {
         captureWriteReqDuring(live, () => {
-          this.#streamWrite(bufs);
+          this.#link.write(bufs);
         });
       } else {
-        this.#streamWrite(bufs);
+        this.#link.write(bufs);
       }
       return TRANSPORT_WRITE_PENDING;
     }
@@ -268,40 +243,17 @@ export class HandleTransport implements StreamTransport {
     return errnoError(status, 'write');
   }
 
-  #streamWrite(bufs: Uint8Array | readonly Uint8Array[]): void {
-    const socket = this.socket;
-    if (bufs instanceof Uint8Array) {
-      socket.write(bufs, this.#onStreamWriteDone);
-      return;
-    }
-    let last = bufs.length - 1;
-    while (bufs[last]!.length === 0) last--;
-    socket.cork();
-    for (let i = 0; i < last; i++) {
-      const b = bufs[i]!;
-      if (b.length !== 0) socket.write(b);
-    }
-    socket.write(bufs[last]!, this.#onStreamWriteDone);
-    socket.uncork();
-  }
-
   end(): void {
     this.socket.end();
   }
 
   destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
+    if (this.#link.released) return;
     this.#wanted = false;
     this.#idle = false;
     this.#writer.retire();
-    const socket = this.socket;
-    socket.removeListener('end', this.#onEnd);
-    socket.removeListener('error', this.#onError);
-    socket.removeListener('close', this.#onClose);
-    socket.removeListener('connect', this.#onConnect);
-    socket.on('error', swallowError);
-    socket.destroy();
+    this.socket.removeListener('connect', this.#onConnect);
+    this.#link.release();
   }
 
   /** The libuv handle (`null` once Node has closed it, or before a connect has made it). */

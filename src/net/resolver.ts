@@ -1,3 +1,4 @@
+import { checkIoContext } from '../io-context/check-context.js';
 import * as dns from 'node:dns';
 import { getAssociatedAllocator } from '../associations/associate.js';
 import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
@@ -72,9 +73,7 @@ export class Resolver {
   };
 
   constructor(ctx: IoContext) {
-    if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
-      throw new TypeError('Resolver: the first argument must be an IoContext');
-    }
+    checkIoContext(ctx, 'Resolver');
     this.context = ctx;
   }
 

@@ -15,6 +15,7 @@ import type { Handler } from '../tokens/completion-token.js';
 import { ChunkTransport } from './chunk-transport.js';
 import { HandleTransport, READ_LANDING_SIZE } from './handle-transport.js';
 import { TRANSPORT_WRITE_DONE, TRANSPORT_WRITE_PENDING, type StreamSink, type StreamTransport, type TransportKind } from './stream-transport.js';
+import { sameBytes } from './same-bytes.js';
 
 /**
  * What `shutdown(how)` accepts.
@@ -52,10 +53,6 @@ function asRead(op: Operation | null): ReadSomeOp | null {
 
 function asWrite(op: Operation | null): WriteSomeOp | null {
   return op instanceof WriteSomeOp ? op : null;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a === b || (a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength);
 }
 
 /**

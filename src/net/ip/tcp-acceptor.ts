@@ -1,3 +1,4 @@
+import { checkIoContext } from '../../io-context/check-context.js';
 import * as net from 'node:net';
 import { IoError } from '../../errors/io-error.js';
 import type { IoContext } from '../../io-context/io-context.js';
@@ -75,9 +76,7 @@ export class TcpAcceptor extends BasicAcceptor<TcpSocket> {
   readonly #endpoint: Endpoint;
 
   constructor(ctx: IoContext, endpoint: HostPort, options: TcpAcceptorOptions = {}) {
-    if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
-      throw new TypeError('TcpAcceptor: the first argument must be an IoContext');
-    }
+    checkIoContext(ctx, 'TcpAcceptor');
     const host = hostOf(endpoint, 'TcpAcceptor');
     const port = checkPort((endpoint as { port?: unknown }).port, 'TcpAcceptor');
     const family = net.isIP(host);

@@ -1,3 +1,4 @@
+import { checkIoContext } from '../../io-context/check-context.js';
 import type { IoContext } from '../../io-context/io-context.js';
 import { BasicAcceptor, backlogOf, listenOn, type ClientHandle } from '../basic-acceptor.js';
 import { errnoError } from '../errno.js';
@@ -47,9 +48,7 @@ export class UnixAcceptor extends BasicAcceptor<UnixSocket> {
   readonly #endpoint: LocalEndpoint;
 
   constructor(ctx: IoContext, endpoint: LocalEndpoint, options: UnixAcceptorOptions = {}) {
-    if (typeof ctx !== 'object' || ctx === null || typeof ctx.completeFromIo !== 'function') {
-      throw new TypeError('UnixAcceptor: the first argument must be an IoContext');
-    }
+    checkIoContext(ctx, 'UnixAcceptor');
     const path = pathOf(endpoint, 'UnixAcceptor');
     const backlog = backlogOf(options, 'UnixAcceptor');
     // Node's factory makes a pipe handle and binds it to the path for port and address type -1.
