@@ -1,7 +1,5 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import {
   CancellationSignal,
   CancellationType,
@@ -18,30 +16,17 @@ import {
   transferExactly,
   usePromise,
 } from '../src/index.js';
-import { pattern, trackedContext } from './support/net-helpers.js';
+import { pattern, trackedContext, unixSocketPath } from './support/net-helpers.js';
 
 /*
  * Unix-domain stream sockets: asio's local::stream_protocol on the same
  * stream core and handle transport as TCP.
  */
 
-let dir = '';
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proactor-unix-'));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-let serial = 0;
-function socketPath(): string {
-  return path.join(dir, `s${String(serial++)}.sock`);
-}
-
 describe('UnixSocket and UnixAcceptor', () => {
   test('an echo over a path: composed operations, tokens, endpoints, handle transport, zero live operations', async () => {
     const { ctx, tracking } = trackedContext();
-    const where = socketPath();
+    const where = unixSocketPath();
     const acceptor = new UnixAcceptor(ctx, { path: where });
     expect(acceptor.localEndpoint()).toEqual({ path: where });
     expect(fs.statSync(where).isSocket()).toBe(true);
@@ -95,7 +80,7 @@ describe('UnixSocket and UnixAcceptor', () => {
 
   test('node:net clients and servers interoperate with it, and asyncReadUntil works on it', async () => {
     const { ctx, tracking } = trackedContext();
-    const where = socketPath();
+    const where = unixSocketPath();
     const server = net.createServer((c) => {
       c.end('hello from node\nrest');
     });
@@ -115,7 +100,7 @@ describe('UnixSocket and UnixAcceptor', () => {
     await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     expect(got).toBe('hello from node\n');
 
-    const where2 = socketPath();
+    const where2 = unixSocketPath();
     const acceptor = new UnixAcceptor(ctx, { path: where2 });
     acceptor.asyncAccept((err, sock) => {
       expect(err).toBeNull();
@@ -139,7 +124,7 @@ describe('UnixSocket and UnixAcceptor', () => {
 
   test('a path in use is address_in_use; nobody at a path is not_found or connection_refused', async () => {
     const { ctx, tracking } = trackedContext();
-    const where = socketPath();
+    const where = unixSocketPath();
     const acceptor = new UnixAcceptor(ctx, { path: where });
     let inUse: unknown = null;
     try {
@@ -151,11 +136,11 @@ describe('UnixSocket and UnixAcceptor', () => {
     expect((inUse as IoError).code).toBe('address_in_use');
     acceptor.close();
 
-    const stale = socketPath();
+    const stale = unixSocketPath();
     fs.writeFileSync(stale, ''); // a file nobody accepts on
     const codes: string[] = [];
     const a = new UnixSocket(ctx);
-    a.asyncConnect({ path: path.join(dir, 'nobody.sock') }, (err) => {
+    a.asyncConnect({ path: unixSocketPath() }, (err) => {
       codes.push(`missing:${String(err?.code)}`);
       a.close();
     });
@@ -184,7 +169,7 @@ describe('UnixSocket and UnixAcceptor', () => {
 
   test('per-operation cancellation and close work as on TCP', async () => {
     const { ctx, tracking } = trackedContext();
-    const where = socketPath();
+    const where = unixSocketPath();
     const acceptor = new UnixAcceptor(ctx, { path: where });
     const codes: string[] = [];
     const signal = new CancellationSignal();

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IoContext, TcpAcceptor, TrackingAllocator, UnixAcceptor, type BasicStreamSocket, type TcpSocket } from '../../src/index.js';
+import { IoContext, TcpAcceptor, TrackingAllocator, UnixAcceptor, type BasicAcceptor, type BasicStreamSocket, type TcpSocket } from '../../src/index.js';
 
 /** A context over a TrackingAllocator, the tests' usual start. */
 export function trackedContext(): { ctx: IoContext; tracking: TrackingAllocator } {
@@ -35,8 +35,13 @@ export async function nodeServer(onSocket: (s: net.Socket) => void): Promise<{ p
 
 /** A node:net client connected to 127.0.0.1:port. */
 export function nodeClient(port: number): Promise<net.Socket> {
+  return connected(net.connect(port, '127.0.0.1'));
+}
+
+/** Resolves with `s` once it is connected; rejects on its error. */
+function connected(s: net.Socket): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => {
+    s.once('connect', () => {
       resolve(s);
     });
     s.on('error', reject);
@@ -102,7 +107,7 @@ export function pattern(size: number, seed = 1): Buffer {
 }
 
 /** Accepts one connection with the project's acceptor, as a promise (for set-up code). */
-export function acceptOne(acceptor: TcpAcceptor): Promise<TcpSocket> {
+export function acceptOne<S>(acceptor: BasicAcceptor<S>): Promise<S> {
   return new Promise((resolve, reject) => {
     acceptor.asyncAccept((err, s) => {
       if (err) reject(err);
@@ -119,17 +124,30 @@ export function acceptOne(acceptor: TcpAcceptor): Promise<TcpSocket> {
 export async function connectedPair(
   on: { ctx: IoContext; tracking: TrackingAllocator } = trackedContext(),
 ): Promise<{ ctx: IoContext; tracking: TrackingAllocator; sock: TcpSocket; peer: net.Socket }> {
+  const { acceptor, port } = localAcceptor(on.ctx);
+  const pair = await acceptedPair(on, acceptor, () => nodeClient(port));
+  pair.peer.setNoDelay(true);
+  return pair;
+}
+
+/**
+ * Accepts one connection on `acceptor` while `connect()` makes the node:net
+ * peer, then closes the acceptor and leaves the context restarted.
+ */
+async function acceptedPair<S>(
+  on: { ctx: IoContext; tracking: TrackingAllocator },
+  acceptor: BasicAcceptor<S>,
+  connect: () => Promise<net.Socket>,
+): Promise<{ ctx: IoContext; tracking: TrackingAllocator; sock: S; peer: net.Socket }> {
   const { ctx, tracking } = on;
-  const { acceptor, port } = localAcceptor(ctx);
   const accepted = acceptOne(acceptor);
-  const peerPromise = nodeClient(port);
+  const peerPromise = connect();
   await ctx.runOne();
   const sock = await accepted;
   const peer = await peerPromise;
   acceptor.close();
   await ctx.run();
   ctx.restart();
-  peer.setNoDelay(true);
   return { ctx, tracking, sock, peer };
 }
 
@@ -162,26 +180,6 @@ export async function streamPair(
   on: { ctx: IoContext; tracking: TrackingAllocator } = trackedContext(),
 ): Promise<{ ctx: IoContext; tracking: TrackingAllocator; sock: BasicStreamSocket; peer: net.Socket }> {
   if (kind === 'tcp') return connectedPair(on);
-  const { ctx, tracking } = on;
   const where = unixSocketPath();
-  const acceptor = new UnixAcceptor(ctx, { path: where });
-  const accepted = new Promise<BasicStreamSocket>((resolve, reject) => {
-    acceptor.asyncAccept((err, s) => {
-      if (err) reject(err);
-      else resolve(s);
-    });
-  });
-  const peerPromise = new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect(where, () => {
-      resolve(s);
-    });
-    s.on('error', reject);
-  });
-  await ctx.runOne();
-  const sock = await accepted;
-  const peer = await peerPromise;
-  acceptor.close();
-  await ctx.run();
-  ctx.restart();
-  return { ctx, tracking, sock, peer };
+  return acceptedPair(on, new UnixAcceptor(on.ctx, { path: where }), () => connected(net.connect(where)));
 }
