@@ -30,7 +30,15 @@ describe('asTuple(usePromise)', () => {
     expect(tracking.live).toBe(0);
   });
 
-  test('only usePromise can be adapted', () => {
-    expect(() => asTuple({ kind: 'detached', launch: () => undefined } as unknown as UsePromise)).toThrow(TypeError);
+  test('anything but a completion token is a TypeError', () => {
+    expect(() => asTuple({ kind: 'promise' } as unknown as UsePromise)).toThrow(/expected a completion token such as usePromise, got object/);
+    expect(() => asTuple(null as unknown as UsePromise)).toThrow(/got null/);
+  });
+
+  test('asTuple() adapts usePromise by default', async () => {
+    const ctx = new IoContext();
+    const p = asyncProduce(ctx, null, 7, asTuple());
+    await ctx.run();
+    expect(await p).toEqual([null, 7]);
   });
 });

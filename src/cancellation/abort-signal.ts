@@ -2,7 +2,9 @@ import { associatedCancellationSlot } from '../associations/associate.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionToken, Handler, Initiation, WrappedToken } from '../tokens/completion-token.js';
 import { carryAssociations } from '../associations/carry-associations.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
 import { CancellationSignal } from './cancellation-signal.js';
+import { SlotChain } from './slot-chain.js';
 import { CancellationType } from './cancellation-type.js';
 
 function checkAbortSignal(signal: unknown, caller: string): asserts signal is AbortSignal {
@@ -89,8 +91,12 @@ export function withAbortSignal<T extends CompletionToken<never[]>>(signal: Abor
         const onAbort = (): void => {
           cancellation.latch(type);
         };
+        // The slot the handler already had (an inner cancelAfter, a bound signal) keeps working.
+        const outer = getAssociatedCancellationSlot(handler);
+        const chain = outer === null ? null : new SlotChain(cancellation, outer);
         const wrapped = (err: Parameters<Handler<R>>[0], ...results: R): void => {
           signal.removeEventListener('abort', onAbort);
+          chain?.unlink();
           handler(err, ...results);
         };
         carryAssociations(handler, wrapped);

@@ -35,6 +35,16 @@ export interface CancellationHandler {
 export type CancellationHandlerFunction = (type: CancellationType) => void;
 
 /**
+ * @internal Told each time an operation installs itself in a slot, that is
+ * when it becomes pending: how `cancelAfter` starts its deadline on the
+ * operation's own context, and how a wrapping token chains the slot it
+ * replaced, without a closure per operation.
+ */
+export interface SlotWatcher {
+  installed(handler: CancellationHandler | CancellationHandlerFunction): void;
+}
+
+/**
  * The receiving end of a `CancellationSignal` (asio's `cancellation_slot`).
  * It holds at most one handler: the one of the operation started last with
  * this slot, so a reused slot serves the newest operation.
@@ -61,6 +71,8 @@ export class CancellationSlot {
   #connected = false;
   #handler: CancellationHandler | CancellationHandlerFunction | null = null;
   #latched: CancellationType = CancellationType.none;
+  /** @internal See `SlotWatcher`; `null` for a plain slot. */
+  watcher: SlotWatcher | null = null;
 
   /** @internal A slot connected to a signal (made by `CancellationSignal`). */
   static connected(): CancellationSlot {
@@ -88,6 +100,7 @@ export class CancellationSlot {
     if (!this.#connected) return;
     this.#handler = handler;
     if (this.#latched !== CancellationType.none) this.deliver(this.#latched);
+    if (this.watcher !== null && this.#handler === handler) this.watcher.installed(handler);
   }
 
   /**

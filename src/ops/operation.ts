@@ -8,6 +8,8 @@ import { destroyOwnedHandler } from './owned-handler.js';
  * invocation. Implemented by `IoContext`.
  */
 export interface OperationObserver {
+  /** `op`, just allocated, starts on this context (statistics; handler tracking when `operation` is given). */
+  operationStarted(op: Operation, objectType: string, object: object, operation: string | null): void;
   /** `op` (already reset) is going back to its allocator; `trackId` is non-zero when it was never invoked under tracking. */
   operationFreed(op: Operation, trackId: number): void;
 }

@@ -260,6 +260,32 @@ export class SteadyTimer implements CancellableOpOwner {
     this.#ctx.enqueue(op);
   }
 
+  /**
+   * @internal Withdraws every pending wait without invoking its handler and
+   * ends its work: for a wait whose aborted completion nobody would read
+   * (`cancelAfter`'s deadline once its operation completed first), so the
+   * wait's op goes back to its allocator at once instead of after one more
+   * handler. Returns how many were withdrawn.
+   */
+  discardWaits(): number {
+    let op = this.#head;
+    if (op === null) return 0;
+    this.#head = null;
+    this.#tail = null;
+    this.#token = 0;
+    this.#queue.retire();
+    const ctx = this.#ctx;
+    let count = 0;
+    while (op !== null) {
+      const next = op.next as WaitOp | null;
+      op.destroy();
+      ctx.workFinished();
+      count++;
+      op = next;
+    }
+    return count;
+  }
+
   /** @internal The token of this timer's live heap slot, 0 while no wait is pending. */
   heapToken(): number {
     return this.#token;

@@ -56,7 +56,7 @@ export type Initiation<R extends unknown[], A, B, C> = (handler: Handler<R>, a: 
  */
 export interface TokenAdapter {
   /** Which return type `CompletionResult` gives the operation. */
-  readonly kind: 'promise' | 'tuple' | 'detached' | 'wrapped';
+  readonly kind: 'promise' | 'tuple' | 'detached' | 'wrapped' | 'deferred';
   /** Starts the operation through `initiation` and returns what the async function returns. */
   launch<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, a: A, b: B, c: C): unknown;
 }
@@ -77,7 +77,7 @@ export interface UsePromise extends TokenAdapter {
 }
 
 /**
- * The type of `asTuple(token)`.
+ * The type of `asTuple(token)`: `Inner` is the token it adapts (`usePromise` by default).
  *
  * @example
  * ```ts
@@ -85,9 +85,11 @@ export interface UsePromise extends TokenAdapter {
  * const [err, n] = await socket.asyncReadSome(buf, tuple);
  * ```
  */
-export interface AsTuple extends TokenAdapter {
-  /** Always `'tuple'`: the operation returns a promise of `[err, ...results]`. */
+export interface AsTuple<Inner = UsePromise> extends TokenAdapter {
+  /** Always `'tuple'`: the operation reports `[err, ...results]` to `inner` as its one result. */
   readonly kind: 'tuple';
+  /** The adapted token. */
+  readonly inner: Inner;
 }
 
 /**
@@ -120,6 +122,37 @@ export interface WrappedToken<Inner> extends TokenAdapter {
   readonly kind: 'wrapped';
   /** The wrapped token. */
   readonly inner: Inner;
+}
+
+/**
+ * The `deferred` token's type.
+ *
+ * @example
+ * ```ts
+ * const wait: DeferredOperation<[]> = timer.asyncWait(deferred);
+ * ```
+ */
+export interface Deferred extends TokenAdapter {
+  /** Always `'deferred'`: the operation returns a `DeferredOperation` and starts only when that is called. */
+  readonly kind: 'deferred';
+}
+
+/**
+ * An operation packaged by the `deferred` token, not started yet (asio's
+ * deferred async operation). Call it with a completion token to start it;
+ * it returns what that token makes the operation return. Each call starts
+ * the operation anew with the arguments it was packaged with.
+ *
+ * @example
+ * ```ts
+ * const read = socket.asyncReadSome(buf, deferred); // nothing started
+ * const n = await read(usePromise);                 // started now
+ * ```
+ */
+export interface DeferredOperation<R extends unknown[]> {
+  <T extends CompletionToken<R>>(token: T): CompletionResult<T, R>;
+  /** The completion results, for types only (never set). */
+  readonly resultTypes?: R;
 }
 
 /**
@@ -184,8 +217,10 @@ export type CompletionResult<T, R extends unknown[]> = T extends (...args: never
   ? void
   : T extends UsePromise
     ? Promise<PromiseValue<R>>
-    : T extends AsTuple
-      ? Promise<[IoError | null, ...Partial<R>]>
+    : T extends AsTuple<infer Inner>
+      ? CompletionResult<Inner, [[IoError | null, ...Partial<R>]]>
       : T extends WrappedToken<infer Inner>
         ? CompletionResult<Inner, R>
-        : void;
+        : T extends Deferred
+          ? DeferredOperation<R>
+          : void;

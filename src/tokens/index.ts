@@ -7,6 +7,8 @@ export type {
   AsTuple,
   Detached,
   WrappedToken,
+  Deferred,
+  DeferredOperation,
   CompletionToken,
   CompletionResult,
   PromiseValue,
@@ -15,3 +17,4 @@ export { asyncInitiate } from './async-initiate.js';
 export { usePromise } from './use-promise.js';
 export { asTuple } from './as-tuple.js';
 export { detached } from './detached.js';
+export { deferred } from './deferred.js';

@@ -1,0 +1,150 @@
+import { carriedAllocator } from '../associations/carry-associations.js';
+import { associatedAllocator, associatedCancellationSlot, associatedExecutor, getAssociated } from '../associations/associate.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
+import type { IoError } from '../errors/io-error.js';
+import type { IoContext } from '../io-context/io-context.js';
+import { SteadyTimer } from '../timer/steady-timer.js';
+import { CancellationSignal } from './cancellation-signal.js';
+import type { CancellationHandler, CancellationHandlerFunction, CancellationSlot, SlotWatcher } from './cancellation-slot.js';
+import type { CancellationType } from './cancellation-type.js';
+import { operationContext } from './operation-context.js';
+
+/** @internal What a `Deadline` needs from the token that owns it: when the deadline falls, and where to go back once its operation completed. */
+export interface DeadlineOwner {
+  /** The cancellation type the deadline requests. */
+  readonly type: CancellationType;
+  /** Sets `timer`'s expiry for an operation starting now. */
+  arm(timer: SteadyTimer): void;
+  /** Takes `deadline` back for the next operation. */
+  release(deadline: Deadline): void;
+}
+
+type AnyHandler = (err: IoError | null, ...results: unknown[]) => void;
+
+/**
+ * @internal The state `cancelAfter`/`cancelAt` keep for one operation in
+ * flight, reused from one operation to the next (a token used by a chain
+ * keeps one), so the callback path allocates nothing per operation:
+ *
+ * 1. `begin(target)`: the operation is being started with `handler`, which
+ *    carries `target`'s allocator and executor and this deadline's slot.
+ * 2. The operation installs itself in the slot once it is pending:
+ *    `installed` starts the timer on that operation's own context (its
+ *    clock, `ManualClock` included) and chains the slot `target` had, so
+ *    an outer cancellation still reaches the operation. An operation that
+ *    completes at once never installs itself and never starts the timer.
+ * 3. The timer expires first: the slot gets `type`, the operation aborts.
+ * 4. The operation completes first: `handler` withdraws the timer's wait
+ *    (no handler of its own runs, so `run()` ends with the real work), gives
+ *    the deadline back, then calls `target`.
+ *
+ * A timer completion already queued when the operation completed (both in
+ * one drain pass) is stale: it is counted and ignored, so it cannot cancel
+ * the next operation.
+ */
+export class Deadline implements SlotWatcher, CancellationHandler {
+  /** The completion the operation is started with: made once. */
+  readonly handler: AnyHandler;
+  /** The handler the operation's results go to; `null` between operations. */
+  target: AnyHandler | null = null;
+  readonly #owner: DeadlineOwner;
+  readonly #signal = new CancellationSignal();
+  readonly #onTimer: (err: IoError | null) => void;
+  #timer: SteadyTimer | null = null;
+  /** Between `begin` and the completion. */
+  #pending = false;
+  /** The timer has a wait for the current operation. */
+  #armed = false;
+  /** Timer waits started whose handler has not run. */
+  #waits = 0;
+  /** Of those, how many belong to operations already completed. */
+  #stale = 0;
+  /** The slot `target` had, chained while the operation is pending. */
+  #outer: CancellationSlot | null = null;
+
+  constructor(owner: DeadlineOwner) {
+    this.#owner = owner;
+    const slot = this.#signal.slot();
+    slot.watcher = this;
+    const finish = (): AnyHandler => this.#finish();
+    // A function, not an arrow: `arguments` keeps the arity the operation completed with, and no rest array is made.
+    const handler = function deadlineCompletion(err: IoError | null, a?: unknown, b?: unknown, c?: unknown): void {
+      const arity = arguments.length;
+      const target = finish();
+      if (arity <= 1) target(err);
+      else if (arity === 2) target(err, a);
+      else if (arity === 3) target(err, a, b);
+      else if (arity === 4) target(err, a, b, c);
+      // eslint-disable-next-line prefer-rest-params -- the rare long signature; see above
+      else Reflect.apply(target, undefined, arguments);
+    };
+    Object.defineProperty(handler, associatedAllocator, { get: () => carriedAllocator(this.target) });
+    Object.defineProperty(handler, associatedExecutor, { get: () => getAssociated(this.target, associatedExecutor) });
+    Object.defineProperty(handler, associatedCancellationSlot, { value: slot });
+    this.handler = handler;
+    const onTimer = (err: IoError | null): void => {
+      this.#waits--;
+      if (this.#stale > 0) {
+        this.#stale--;
+        return;
+      }
+      if (err === null && this.#pending) this.#signal.emit(this.#owner.type);
+    };
+    Object.defineProperty(onTimer, associatedAllocator, { get: () => carriedAllocator(this.target) });
+    this.#onTimer = onTimer;
+  }
+
+  /** The context of the operation in flight, once it is pending (so a deadline chained to another can arm on it). */
+  get context(): IoContext | null {
+    return this.#armed ? (this.#timer?.context ?? null) : null;
+  }
+
+  /** An operation is about to start with `handler`; its results go to `target`. */
+  begin(target: AnyHandler): void {
+    this.target = target;
+    this.#pending = true;
+    this.#armed = false;
+    this.#outer = getAssociatedCancellationSlot(target);
+  }
+
+  /** The start threw before the operation existed: nothing will complete. */
+  abandon(): void {
+    if (this.#pending) this.#finish();
+  }
+
+  installed(handler: CancellationHandler | CancellationHandlerFunction): void {
+    if (!this.#pending || this.#armed) return;
+    const ctx = operationContext(handler);
+    if (ctx === null) return;
+    let timer = this.#timer;
+    if (timer === null || timer.context !== ctx) timer = this.#timer = new SteadyTimer(ctx);
+    this.#armed = true;
+    this.#owner.arm(timer);
+    this.#waits++;
+    timer.asyncWait(this.#onTimer);
+    // Last: a request already latched in the outer slot reaches the operation through ours at once.
+    this.#outer?.assign(this);
+  }
+
+  onCancellation(type: CancellationType): void {
+    if (this.#pending) this.#signal.emit(type);
+  }
+
+  #finish(): AnyHandler {
+    const target = this.target!;
+    this.#pending = false;
+    if (this.#armed) {
+      this.#armed = false;
+      this.#waits -= this.#timer!.discardWaits();
+      this.#stale = this.#waits;
+    }
+    const outer = this.#outer;
+    if (outer !== null) {
+      this.#outer = null;
+      outer.clearIf(this);
+    }
+    this.target = null;
+    this.#owner.release(this);
+    return target;
+  }
+}
