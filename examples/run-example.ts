@@ -17,7 +17,7 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'echo-client': 'sends stdin lines (or --count N messages) to an echo server and times each round trip',
   'chat-server': 'rooms, broadcast, a bounded write queue per client, SignalSet shutdown; --port 5556',
   'http-server': 'HTTP/1.1 with keep-alive, idle timeout, 400/413 handling; --port 8080',
-  timeouts: 'deadlines on operations with cancellation slots and AbortSignal',
+  timeouts: 'cancelAfter as a connect deadline and an idle timeout, cancelAt, a race in a parallel group',
   'allocator-walkthrough': 'one echo workload on NewAllocator, RecyclingAllocator and HandlerAllocator, with their statistics',
 };
 

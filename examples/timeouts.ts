@@ -1,163 +1,143 @@
 /**
- * Deadlines on socket operations, with callbacks and with promises.
+ * Timeouts the way asio writes them now: `cancelAfter` on any operation,
+ * and a parallel group racing an operation against a timer.
  *
- * The pattern with callbacks: bind a `CancellationSignal`'s slot to the
- * operation's handler, start a `SteadyTimer` for the deadline, and let
- * whichever finishes first stop the other: the timer emits terminal
- * cancellation on the operation, the operation's handler cancels the timer.
- * The pattern with promises: `withAbortSignal(AbortSignal.timeout(ms),
- * usePromise)`. Either way a cancelled operation completes with
- * `operation_aborted`, and both handlers always run, so no memory or work
- * is left behind.
+ * - `cancelAfter(ms, token)` wraps any completion token (a callback,
+ *   `usePromise`, `asTuple(usePromise)`): if the operation has not
+ *   completed `ms` after it started, it is cancelled and completes with
+ *   `operation_aborted`. When it completes first, its deadline is withdrawn
+ *   and keeps nothing alive.
+ * - Made once and reused by a read chain, `cancelAfter(IDLE_MS, onRead)` is
+ *   an idle timeout: every read gets the full window again, so a slow
+ *   sender that keeps sending is never cut off; silence is.
+ * - `cancelAt(time, token)` is the same with one deadline for several steps.
+ * - `makeParallelGroup(read, wait).asyncWait(waitForOne(), token)` starts
+ *   both (packaged with the `deferred` token) and cancels the loser; the
+ *   group reports who finished first and each one's own result.
  *
  * What runs, on 127.0.0.1 only, so the output is the same on every machine:
  *
- * 1. A read with a deadline. The server accepts and then says nothing, so
- *    the read can only end by its deadline (200 ms).
- * 2. A connect with a deadline, twice. With a budget of 2 s the connect
- *    succeeds and the deadline is called off. Then a connect whose deadline
- *    has already passed (the budget the read used up): it is cancelled
- *    before the connection can be reported. A connect on loopback never
- *    takes long, and Linux has no reliable way to make one hang (a listener
- *    whose backlog is full drops handshakes only some of the time), so this
- *    is how a connect deadline is shown deterministically here: an expired
- *    timer's wait, or an aborted `AbortSignal`, is queued at once, before
- *    libuv can report the connect. Against a remote host the same code
- *    bounds a connect that is really slow.
+ * 1. A connect with a 2 s deadline: it connects and the deadline is gone.
+ * 2. The server sends three ticks 50 ms apart, then goes quiet. The client
+ *    reads with a 200 ms idle timeout: it gets the three ticks, then gives
+ *    up 200 ms into the silence.
+ * 3. A parallel group races a read on the quiet connection against a
+ *    100 ms timer: the timer wins and the read is cancelled.
+ * 4. A connect whose deadline (a time point) has already passed: it is
+ *    cancelled before the connection can be reported. A connect on
+ *    loopback never takes long and Linux cannot be made to hang one
+ *    reliably, so a passed deadline is how this is shown deterministically;
+ *    against a remote host the same code bounds a connect that is slow.
  *
  * Run: npm run build && node dist/examples/timeouts.js
  */
 import {
-  CancellationSignal,
-  CancellationType,
   IoContext,
   IoError,
   SteadyTimer,
   TcpAcceptor,
   TcpSocket,
-  bindCancellationSlot,
+  asTuple,
+  asyncWrite,
+  cancelAfter,
+  cancelAt,
+  deferred,
+  makeParallelGroup,
   usePromise,
-  withAbortSignal,
+  waitForOne,
   type Endpoint,
 } from '../src/index.js';
 
-const READ_DEADLINE_MS = 200;
-const CONNECT_BUDGET_MS = 2000;
+const CONNECT_DEADLINE_MS = 2000;
+const IDLE_MS = 200;
+const TICKS = 3;
+const TICK_GAP_MS = 50;
+const RACE_MS = 100;
 
 const ctx = new IoContext();
 
-// A server that accepts connections and never sends a byte.
+// The server: sends TICKS lines TICK_GAP_MS apart to each client, then says nothing.
 const server = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 });
 const endpoint: Endpoint = server.localEndpoint();
 const held: TcpSocket[] = [];
-const onAccept = (err: IoError | null, socket: TcpSocket): void => {
+server.asyncAccept(function onAccept(err: IoError | null, socket: TcpSocket): void {
   if (err !== null) return; // the acceptor was closed
   held.push(socket);
+  const gap = new SteadyTimer(ctx);
+  let sent = 0;
+  const tick = (): void => {
+    gap.expiresAfter(TICK_GAP_MS);
+    gap.asyncWait((waitErr) => {
+      if (waitErr !== null || !socket.isOpen()) return;
+      asyncWrite(socket, Buffer.from(`tick ${++sent}\n`), (writeErr) => {
+        if (writeErr === null && sent < TICKS) tick();
+      });
+    });
+  };
+  tick();
   server.asyncAccept(onAccept);
-};
-server.asyncAccept(onAccept);
-
-/** Callback style: reads from `socket`, giving up at `expiry` (a time on `ctx.clock`). */
-function readBy(socket: TcpSocket, expiry: number, done: (err: IoError | null, n: number) => void): void {
-  const cancel = new CancellationSignal();
-  const deadline = new SteadyTimer(ctx, expiry);
-  deadline.asyncWait((err) => {
-    if (err === null) cancel.emit(CancellationType.terminal); // the deadline came first
-  });
-  socket.asyncReadSome(
-    Buffer.alloc(64),
-    bindCancellationSlot(cancel.slot(), (err: IoError | null, n: number) => {
-      deadline.cancel(); // the read is over either way: call the deadline off
-      done(err, n);
-    }),
-  );
-}
-
-/** Callback style: connects `socket` to `target`, giving up at `expiry`. */
-function connectBy(socket: TcpSocket, target: Endpoint, expiry: number, done: (err: IoError | null) => void): void {
-  const cancel = new CancellationSignal();
-  const deadline = new SteadyTimer(ctx, expiry);
-  deadline.asyncWait((err) => {
-    if (err === null) cancel.emit(CancellationType.terminal);
-  });
-  socket.asyncConnect(
-    target,
-    bindCancellationSlot(cancel.slot(), (err: IoError | null) => {
-      deadline.cancel();
-      done(err);
-    }),
-  );
-}
+});
 
 function outcome(err: IoError | null, success: string): string {
   return err === null ? success : `gave up (${err.code})`;
 }
 
-/** The callback half: read, then two connects; calls `next` when done. */
-function withCallbacks(next: () => void): void {
-  const reader = new TcpSocket(ctx);
-  const readDeadline = ctx.clock.now() + READ_DEADLINE_MS;
-  reader.asyncConnect(endpoint, (err) => {
-    if (err !== null) throw err;
-    readBy(reader, readDeadline, (readErr, n) => {
-      reader.close();
-      console.log(`callback: read with a ${READ_DEADLINE_MS} ms deadline: ${outcome(readErr, `${n} bytes`)}`);
-      const fast = new TcpSocket(ctx);
-      connectBy(fast, endpoint, ctx.clock.now() + CONNECT_BUDGET_MS, (connectErr) => {
-        fast.close();
-        console.log(`callback: connect with a ${CONNECT_BUDGET_MS} ms budget: ${outcome(connectErr, 'connected')}`);
-        const late = new TcpSocket(ctx);
-        connectBy(late, endpoint, readDeadline, (lateErr) => {
-          late.close();
-          console.log(`callback: connect with the read's deadline, already passed: ${outcome(lateErr, 'connected')}`);
-          next();
-        });
-      });
+/** Step 2, with callbacks: reads until the connection has been idle for IDLE_MS. */
+function readUntilIdle(socket: TcpSocket, done: (ticks: number, err: IoError) => void): void {
+  const buf = Buffer.alloc(256);
+  let received = '';
+  // One token for the whole chain: each read gets a fresh IDLE_MS window, and nothing is allocated per read.
+  const onRead = cancelAfter(IDLE_MS, (err: IoError | null, n: number) => {
+    if (err !== null) {
+      done(received.split('\n').filter((line) => line.startsWith('tick')).length, err);
+      return;
+    }
+    received += buf.toString('latin1', 0, n);
+    socket.asyncReadSome(buf, onRead);
+  });
+  socket.asyncReadSome(buf, onRead);
+}
+
+async function main(): Promise<void> {
+  // 1. A connect with a deadline.
+  const client = new TcpSocket(ctx);
+  const [connectErr] = await client.asyncConnect(endpoint, cancelAfter(CONNECT_DEADLINE_MS, asTuple(usePromise)));
+  console.log(`connect with a ${CONNECT_DEADLINE_MS} ms deadline: ${outcome(connectErr, 'connected')}`);
+  if (connectErr !== null) throw connectErr;
+
+  // 2. Reads with an idle timeout.
+  const [ticks, idleErr] = await new Promise<[number, IoError]>((resolve) => {
+    readUntilIdle(client, (n, err) => {
+      resolve([n, err]);
     });
   });
-}
+  console.log(`read with a ${IDLE_MS} ms idle timeout: ${ticks} ticks, then ${outcome(idleErr, 'more')}`);
 
-/** The promise half: the same three steps with `AbortSignal.timeout`. */
-async function withPromises(): Promise<void> {
-  const budget = AbortSignal.timeout(READ_DEADLINE_MS); // one deadline for the read and the last connect
-  const reader = new TcpSocket(ctx);
-  await reader.asyncConnect(endpoint, usePromise);
-  try {
-    const n = await reader.asyncReadSome(Buffer.alloc(64), withAbortSignal(budget, usePromise));
-    console.log(`promise: read with a ${READ_DEADLINE_MS} ms deadline: ${n} bytes`);
-  } catch (err) {
-    if (!(err instanceof IoError)) throw err;
-    console.log(`promise: read with a ${READ_DEADLINE_MS} ms deadline: gave up (${err.code})`);
-  } finally {
-    reader.close();
-  }
+  // 3. A parallel group: a read against a timer.
+  const timer = new SteadyTimer(ctx);
+  timer.expiresAfter(RACE_MS);
+  const [order, [readErr, n], [waitErr]] = await makeParallelGroup(
+    client.asyncReadSome(Buffer.alloc(64), deferred),
+    timer.asyncWait(deferred),
+  ).asyncWait(waitForOne(), usePromise);
+  const winner = order[0] === 0 ? 'the read' : 'the timer';
+  console.log(`race of a read and a ${RACE_MS} ms timer: ${winner} won; read: ${outcome(readErr, `${n} bytes`)}, timer: ${outcome(waitErr, 'expired')}`);
+  client.close();
 
-  const fast = new TcpSocket(ctx);
-  await fast.asyncConnect(endpoint, withAbortSignal(AbortSignal.timeout(CONNECT_BUDGET_MS), usePromise));
-  fast.close();
-  console.log(`promise: connect with a ${CONNECT_BUDGET_MS} ms budget: connected`);
-
+  // 4. A connect whose deadline has already passed.
   const late = new TcpSocket(ctx);
-  try {
-    await late.asyncConnect(endpoint, withAbortSignal(budget, usePromise)); // the budget is spent
-    console.log("promise: connect with the read's deadline, already passed: connected");
-  } catch (err) {
-    if (!(err instanceof IoError)) throw err;
-    console.log(`promise: connect with the read's deadline, already passed: gave up (${err.code})`);
-  } finally {
-    late.close();
-  }
+  const passed = ctx.clock.now() - 1;
+  const [lateErr] = await late.asyncConnect(endpoint, cancelAt(passed, asTuple(usePromise)));
+  late.close();
+  console.log(`connect with a deadline already passed: ${outcome(lateErr, 'connected')}`);
 }
 
-let promised: Promise<void> = Promise.resolve();
-withCallbacks(() => {
-  promised = withPromises().finally(() => {
-    // Everything has been shown: stop the server so run() can return.
-    server.close();
-    for (const socket of held) socket.close();
-  });
+const shown = main().finally(() => {
+  // Everything has been shown: stop the server so run() can return.
+  server.close();
+  for (const socket of held) socket.close();
 });
 
 const handlers = await ctx.run();
-await promised;
+await shown;
 console.log(`run() executed ${handlers} handlers`);

@@ -36,7 +36,7 @@ describe('example run-example', () => {
   test('runs an example to completion with its own output', async () => {
     const { code, output } = await runExample('run-example.js', ['timeouts']);
     expect(code).toBe(0);
-    expect(output).toContain('callback: read with a 200 ms deadline: gave up (operation_aborted)');
+    expect(output).toContain('read with a 200 ms idle timeout: 3 ticks, then gave up (operation_aborted)');
   });
 
   test('passes the arguments after the name to the example, and its signals and exit code', async () => {

@@ -60,9 +60,12 @@ export const steadyClock: Clock = Object.freeze({
 /** The last reading of `steadyClock` taken by `freshNow`; valid until the microtasks queued behind it run. */
 let steadyNow = 0;
 let steadyNowValid = false;
+/** A microtask will expire the reading (it was taken outside a drain pass). */
+let expiryQueued = false;
 
 function expireSteadyNow(): void {
   steadyNowValid = false;
+  expiryQueued = false;
 }
 
 /**
@@ -84,10 +87,27 @@ export function freshNow(clock: Clock): number {
     steadyNow = now;
     if (!steadyNowValid) {
       steadyNowValid = true;
-      queueMicrotask(expireSteadyNow);
+      // Inside a drain pass `endTurn` expires the reading; Node's queueMicrotask makes an async resource and a bound function each call.
+      if (turnDepth === 0 && !expiryQueued) {
+        expiryQueued = true;
+        queueMicrotask(expireSteadyNow);
+      }
     }
   }
   return now;
+}
+
+/** How many drain passes are running (nested: a handler polling another context). */
+let turnDepth = 0;
+
+/** @internal A drain pass starts: a reading taken in it stays valid until the pass ends. */
+export function beginTurn(): void {
+  turnDepth++;
+}
+
+/** @internal A drain pass ended: the synchronous stretch it was part of may end with it. */
+export function endTurn(): void {
+  if (--turnDepth === 0 && !expiryQueued) steadyNowValid = false;
 }
 
 /**

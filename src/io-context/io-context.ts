@@ -6,7 +6,7 @@ import { HandlerTracker, type HandlerTrackingSink } from '../diagnostics/handler
 import { IoError } from '../errors/io-error.js';
 import { OpQueue } from '../ops/op-queue.js';
 import type { Operation, OperationObserver } from '../ops/operation.js';
-import { createAlarm, steadyClock, type Alarm, type Clock } from './clock.js';
+import { beginTurn, createAlarm, endTurn, steadyClock, type Alarm, type Clock } from './clock.js';
 import { IoExecutor } from './io-executor.js';
 
 /**
@@ -614,6 +614,7 @@ export class IoContext implements OperationObserver {
     const limit = this.#runLimit;
     const tracker = this.tracker;
     let budget = DRAIN_BUDGET;
+    beginTurn();
     try {
       while (budget > 0 && !this.#stopped && this.#runCount < limit && !this.#deadlineReached) {
         const op = queue.shift();
@@ -625,6 +626,7 @@ export class IoContext implements OperationObserver {
         this.#outstanding--;
       }
     } catch (error) {
+      endTurn();
       this.#outstanding--;
       this.#draining = false;
       this.#handlersSinceYield += DRAIN_BUDGET - budget;
@@ -632,6 +634,7 @@ export class IoContext implements OperationObserver {
       this.#finishRun(error, true);
       return;
     }
+    endTurn();
     this.#draining = false;
     this.#handlersSinceYield += DRAIN_BUDGET - budget;
     if (!this.#running) return;
@@ -657,6 +660,7 @@ export class IoContext implements OperationObserver {
     const tracker = this.tracker;
     let count = 0;
     this.#draining = true;
+    beginTurn();
     try {
       while (count < limit && !this.#stopped) {
         const op = queue.shift();
@@ -670,6 +674,7 @@ export class IoContext implements OperationObserver {
       this.#outstanding--;
       throw error;
     } finally {
+      endTurn();
       this.#draining = false;
       if (this.#outstanding === 0) this.#stopped = true;
       if (this.#running && this.#stopped) this.#finishRun(null, false);

@@ -110,7 +110,9 @@ export class TimerHeap<T> {
 
   /** Drops every slot and gives back the memory of a large heap. */
   clear(): void {
-    this.#items.length = 0;
+    // Pop rather than `length = 0`, which drops the backing store and makes the next push allocate a new one.
+    const items = this.#items;
+    while (items.length > 0) items.pop();
     if (this.#expiry.length > INITIAL_CAPACITY) this.#resize(INITIAL_CAPACITY);
   }
 

@@ -12,6 +12,9 @@ const KEYS = 3;
 /** Slots a new run has room for: 6 numbers, a typed array small enough to live on V8's heap (cheap to make). */
 const RUN_CAPACITY = 2;
 
+/** Runs of up to this many slots keep their key array when compacted. */
+const SHRINK_ABOVE = 256;
+
 /** The largest emptied run (in slots) a `TimerSet` keeps for reuse. */
 const SPARE_CAPACITY = 4096;
 
@@ -64,7 +67,9 @@ class Run<T> {
 
   /** Empties the run (keeping its key array) for reuse. */
   reset(): void {
-    this.items.length = 0;
+    // Popped, not `length = 0`, which would drop the backing store the next append needs.
+    const items = this.items;
+    while (items.length > 0) items.pop();
     this.head = 0;
   }
 
@@ -93,7 +98,7 @@ class Run<T> {
       keys[to + 2] = keys[k + 2]!;
       kept++;
     }
-    items.length = kept;
+    while (items.length > kept) items.pop();
     this.#moveKeys(0, kept);
     return kept;
   }
@@ -102,7 +107,8 @@ class Run<T> {
   #moveKeys(from: number, to: number): void {
     const length = to - from;
     const capacity = this.keys.length / KEYS;
-    if (capacity > RUN_CAPACITY && length * 4 <= capacity) {
+    // Only a large array is given back: a small run that shrank and grew again would allocate on every compaction.
+    if (capacity > SHRINK_ABOVE && length * 4 <= capacity) {
       const keys = new Float64Array(Math.max(RUN_CAPACITY, length * 2) * KEYS);
       keys.set(this.keys.subarray(from * KEYS, to * KEYS));
       this.keys = keys;
@@ -119,10 +125,23 @@ function headBefore<T>(a: Run<T>, b: Run<T>): boolean {
   return ae < be || (ae === be && a.headSeq() < b.headSeq());
 }
 
-function compareTails<T>(a: Run<T>, b: Run<T>): number {
+function tailBefore<T>(a: Run<T>, b: Run<T>): boolean {
   const ae = a.tailExpiry();
   const be = b.tailExpiry();
-  return ae !== be ? ae - be : a.tailSeq() - b.tailSeq();
+  return ae < be || (ae === be && a.tailSeq() < b.tailSeq());
+}
+
+/** Insertion sort by tail: at most `MAX_TIMER_RUNS` runs, nearly sorted already. */
+function sortByTail<T>(runs: Run<T>[]): void {
+  for (let i = 1; i < runs.length; i++) {
+    const run = runs[i]!;
+    let j = i - 1;
+    while (j >= 0 && tailBefore(run, runs[j]!)) {
+      runs[j + 1] = runs[j]!;
+      j--;
+    }
+    runs[j + 1] = run;
+  }
 }
 
 /**
@@ -292,28 +311,45 @@ export class TimerSet<T> {
    * order: O(n).
    */
   retain(keep: (item: T, token: number) => boolean): void {
+    // In place and without sorting through Array.prototype.sort (which copies): a compaction allocates nothing.
+    const runs = this.#runs;
     let length = 0;
-    const runs: Run<T>[] = [];
-    for (const run of this.#runs) {
+    let write = 0;
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r]!;
       const kept = run.retain(keep);
-      if (kept === 0) continue;
+      if (kept === 0) {
+        if (this.#spare === null && run.keys.length <= SPARE_CAPACITY * KEYS) {
+          run.reset();
+          this.#spare = run;
+        }
+        continue;
+      }
       length += kept;
-      runs.push(run);
+      runs[write++] = run;
     }
-    runs.sort(compareTails);
-    this.#runs = runs;
+    while (runs.length > write) runs.pop();
+    sortByTail(runs);
     const heads = this.#heads;
-    heads.length = 0;
+    while (heads.length > 0) heads.pop();
     for (const run of runs) this.#pushHead(run);
     this.#heap.retain(keep);
     this.#length = length + this.#heap.length;
     this.#selectTop();
   }
 
-  /** Drops every slot. */
   clear(): void {
-    this.#runs = [];
-    this.#heads.length = 0;
+    // Emptied in place, one run kept as the spare: a timer armed and cancelled over and over allocates nothing.
+    const runs = this.#runs;
+    while (runs.length > 0) {
+      const run = runs.pop()!;
+      if (this.#spare === null && run.keys.length <= SPARE_CAPACITY * KEYS) {
+        run.reset();
+        this.#spare = run;
+      }
+    }
+    const heads = this.#heads;
+    while (heads.length > 0) heads.pop();
     this.#heap.clear();
     this.#length = 0;
     this.#top = null;
@@ -353,7 +389,11 @@ export class TimerSet<T> {
 
   /** Removes `top`, the run at the root of the heads, now consumed; keeps it as the spare if it is not large. */
   #dropTop(top: Run<T>): void {
-    this.#runs.splice(this.#runs.indexOf(top), 1);
+    // Removed by shifting, not `splice`, which returns a new array of what it removed.
+    const runs = this.#runs;
+    const last = runs.length - 1;
+    for (let i = runs.indexOf(top); i < last; i++) runs[i] = runs[i + 1]!;
+    runs.pop();
     this.#popHead();
     top.reset();
     if (top.keys.length <= SPARE_CAPACITY * KEYS) this.#spare = top;
