@@ -5,6 +5,7 @@ import {
   IoContext,
   IoError,
   ManualClock,
+  Resolver,
   SignalSet,
   SteadyTimer,
   TrackingAllocator,
@@ -305,6 +306,18 @@ describe('cancelAfter on every kind of operation', () => {
     expect(codes.sort()).toEqual(['accept:operation_aborted', 'signal:operation_aborted']);
     acceptor.close();
     signals.close();
+    expect(tracking.live).toBe(0);
+  });
+
+  test('a resolve whose deadline has passed is aborted before the lookup can report', async () => {
+    const tracking = new TrackingAllocator();
+    const ctx = new IoContext({ allocator: tracking });
+    const resolver = new Resolver(ctx);
+    const result = resolver.asyncResolve('localhost', 80, cancelAt(ctx.clock.now() - 1, asTuple(usePromise)));
+    await ctx.run();
+    const [err, endpoints] = await result;
+    expect(err?.code).toBe('operation_aborted');
+    expect(endpoints).toEqual([]);
     expect(tracking.live).toBe(0);
   });
 
