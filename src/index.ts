@@ -11,3 +11,4 @@ export * from './strand/index.js';
 export * from './cancellation/index.js';
 export * from './signal/index.js';
 export * from './diagnostics/index.js';
+export * from './channel/index.js';

@@ -16,6 +16,8 @@ export const OP_KIND = {
   readUntil: 9,
   wait: 10,
   signalWait: 11,
+  channelSend: 12,
+  channelReceive: 13,
 } as const;
 
 /**
