@@ -6,7 +6,7 @@
  *     npm run bench -- echo         # only the echo benchmark
  *     npm run bench -- post timers  # several parts
  *
- * Parts: post (handler throughput of post + run), timers, echo. The echo
+ * Parts: post (handler throughput of post + run), timers, channel, echo. The echo
  * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS,
  * BENCH_SCENARIOS, BENCH_NODES and BENCH_BASELINE_DIST (see bench/echo.ts);
  * `BENCH_SECONDS=1 BENCH_REPS=1 BENCH_NODES=current npm run bench -- echo`
@@ -26,15 +26,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { echoMarkdown } from './echo-markdown.js';
 import { runEchoBenchmark, type EchoResult } from './echo.js';
+import { formatChannelBenchmark, runChannelBenchmark, type ChannelBenchmarkResult } from './channel.js';
 import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
 import { writeBenchChart } from './write-chart.js';
 
-const PARTS = ['post', 'timers', 'echo'] as const;
+const PARTS = ['post', 'timers', 'channel', 'echo'] as const;
 type Part = (typeof PARTS)[number];
 /** Where a part's results are filed: a part's name, or `echo-ab` for an echo run with a baseline build. */
 type ResultKey = Part | 'echo-ab';
-const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'echo', 'echo-ab'];
+const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'channel', 'echo', 'echo-ab'];
 
 function resultKey(part: Part): ResultKey {
   const baseline = process.env.BENCH_BASELINE_DIST;
@@ -142,6 +143,10 @@ async function runPart(part: Part): Promise<{ markdown: string; data: unknown }>
     case 'timers': {
       const result: TimersBenchmarkResult = await runTimersBenchmark();
       return { markdown: `### Timers\n\n${formatTimersBenchmark(result)}`, data: result };
+    }
+    case 'channel': {
+      const result: ChannelBenchmarkResult = await runChannelBenchmark();
+      return { markdown: `### Channels\n\n${formatChannelBenchmark(result)}`, data: result };
     }
   }
 }
