@@ -187,7 +187,7 @@ async function measure(workload: Workload, handlers: number, concurrency: number
 }
 
 /** Bytes allocated on the V8 heap while `fn` runs (see the file header for the method). */
-async function heapAllocatedDuring(fn: () => Promise<void>): Promise<{ bytes: number; collections: number }> {
+export async function heapAllocatedDuring(fn: () => Promise<void>): Promise<{ bytes: number; collections: number }> {
   gc?.();
   const profiler = new v8.GCProfiler();
   profiler.start();

@@ -19,6 +19,7 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'http-server': 'HTTP/1.1 with keep-alive, idle timeout, 400/413 handling; --port 8080',
   timeouts: 'cancelAfter as a connect deadline and an idle timeout, cancelAt, a race in a parallel group',
   'allocator-walkthrough': 'one echo workload on NewAllocator, RecyclingAllocator and HandlerAllocator, with their statistics',
+  'producer-consumer': 'a bounded Channel giving backpressure between a fast reader chain and a slow writer chain; --port 5557',
 };
 
 function list(): string {

@@ -12,3 +12,4 @@ export * from './cancellation/index.js';
 export * from './signal/index.js';
 export * from './diagnostics/index.js';
 export * from './parallel-group/index.js';
+export * from './channel/index.js';

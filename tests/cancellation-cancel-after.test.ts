@@ -1,5 +1,6 @@
 import {
   CancellationSignal,
+  Channel,
   CancellationType,
   HandlerAllocator,
   IoContext,
@@ -306,6 +307,38 @@ describe('cancelAfter on every kind of operation', () => {
     expect(codes.sort()).toEqual(['accept:operation_aborted', 'signal:operation_aborted']);
     acceptor.close();
     signals.close();
+    expect(tracking.live).toBe(0);
+  });
+
+  test('a channel receive with no sender, and a rendezvous send with no receiver, are aborted; the channel stays open', async () => {
+    const { clock, ctx, tracking } = setup();
+    const channel = new Channel<string>(ctx);
+    const codes: string[] = [];
+    channel.asyncReceive(cancelAfter(30, (err) => codes.push(`receive:${err?.code ?? 'ok'}@${clock.now()}`)));
+    const other = new Channel<string>(ctx);
+    other.asyncSend('x', cancelAfter(40, (err) => codes.push(`send:${err?.code ?? 'ok'}@${clock.now()}`)));
+    const done = ctx.run();
+    clock.advance(40);
+    await done;
+    expect(codes).toEqual(['receive:operation_aborted@30', 'send:operation_aborted@40']);
+    expect(channel.isOpen()).toBe(true);
+    expect(other.tryReceive(() => undefined)).toBe(false);
+    expect(tracking.live).toBe(0);
+  });
+
+  test('a channel receive that gets its value first withdraws its deadline', async () => {
+    const { clock, ctx, tracking } = setup();
+    const channel = new Channel<number>(ctx, 1);
+    const got: unknown[] = [];
+    channel.asyncReceive(cancelAfter(1000, (err, value) => got.push(err?.code ?? value)));
+    const timer = new SteadyTimer(ctx);
+    timer.expiresAfter(10);
+    timer.asyncWait(() => channel.trySend(7));
+    const done = ctx.run();
+    clock.advance(10);
+    await done;
+    expect(got).toEqual([7]);
+    expect(ctx.outstandingWork()).toBe(0);
     expect(tracking.live).toBe(0);
   });
 

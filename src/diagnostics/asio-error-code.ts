@@ -27,12 +27,14 @@ const SYSTEM_ERRNO: Readonly<Partial<Record<IoErrorCode, string>>> = {
   interrupted: 'EINTR',
 };
 
-/** asio's `misc_errors` and `netdb_errors` values for the codes outside the system category. */
+/** asio's `misc_errors`, `netdb_errors` and `experimental::error::channel_errors` values for the codes outside the system category. */
 const OTHER_CATEGORY: Readonly<Partial<Record<IoErrorCode, string>>> = {
   already_open: 'asio.misc:1',
   eof: 'asio.misc:2',
   not_found: 'asio.misc:3',
   host_not_found: 'asio.netdb:1',
+  channel_closed: 'asio.channel:1',
+  channel_cancelled: 'asio.channel:2',
 };
 
 /**

@@ -2,7 +2,8 @@
  * The stable, asio-style error codes an operation can complete with.
  *
  * Each maps to one of Boost.Asio's `error::basic_errors` / `misc_errors`
- * (or, for `invalid_argument` and `shut_down`, to the POSIX error of that name).
+ * (or, for `invalid_argument` and `shut_down`, to the POSIX error of that name;
+ * for `channel_closed` and `channel_cancelled`, to `experimental::error::channel_errors`).
  *
  * @example
  * ```ts
@@ -41,6 +42,8 @@ export type IoErrorCode =
   | 'shut_down'
   | 'try_again'
   | 'interrupted'
+  | 'channel_closed'
+  | 'channel_cancelled'
   | 'unknown';
 
 /**
@@ -87,6 +90,8 @@ const defaultMessages: Readonly<Record<IoErrorCode, string>> = {
   shut_down: 'Cannot send after transport endpoint shutdown',
   try_again: 'Resource temporarily unavailable',
   interrupted: 'Interrupted system call',
+  channel_closed: 'Channel closed',
+  channel_cancelled: 'Channel cancelled',
   unknown: 'Unknown error',
 };
 

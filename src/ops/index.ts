@@ -15,3 +15,5 @@ export { ResolveOp } from './resolve-op.js';
 export { ReadOp } from './read-op.js';
 export { WriteOp } from './write-op.js';
 export { ReadUntilOp, READ_UNTIL_MAX_READ } from './read-until-op.js';
+export { ChannelSendOp } from './channel-send-op.js';
+export { ChannelReceiveOp } from './channel-receive-op.js';

@@ -17,6 +17,8 @@ export const OP_KIND = {
   wait: 10,
   signalWait: 11,
   parallelGroup: 12,
+  channelSend: 13,
+  channelReceive: 14,
 } as const;
 
 /**

@@ -1,0 +1,41 @@
+import type { Allocator } from '../allocation/allocator.js';
+import type { Handler } from '../tokens/completion-token.js';
+import type { CancellableOpOwner } from './cancellable-op.js';
+import { OP_KIND } from './operation-kind.js';
+import { ResultOp } from './result-op.js';
+
+/**
+ * The operation behind `Channel.asyncReceive`: completion signature
+ * `(err: IoError | null, value: T) => void` (`value` is `undefined` with an
+ * error). While it waits for a value it sits in its channel's receiver
+ * queue (linked through `Operation.next`). Cancellable through a slot while
+ * it waits (terminal, partial and total alike: it has taken nothing yet).
+ *
+ * @example
+ * ```ts
+ * const tracking = new TrackingAllocator(undefined, { log: true });
+ * const channel = new Channel<number>(ctx);
+ * channel.asyncReceive(bindAllocator(tracking, (err: IoError | null, n: number) => { … }));
+ * tracking.events; // ['allocate:ChannelReceiveOp']; 'deallocate:ChannelReceiveOp' comes before the handler runs
+ * ```
+ */
+export class ChannelReceiveOp extends ResultOp<unknown> {
+  constructor() {
+    super(OP_KIND.channelReceive, undefined);
+  }
+
+  /**
+   * Prepares the op for one receive; `owner` (the channel) is asked to
+   * withdraw it when its cancellation slot fires.
+   *
+   * @example
+   * ```ts
+   * // What Channel.asyncReceive does:
+   * const op = allocator.allocate(ChannelReceiveOp).init(handler, allocator, channel);
+   * ```
+   */
+  init(handler: Handler<[unknown]>, allocator: Allocator, owner: CancellableOpOwner): this {
+    this.prepare(handler, allocator, owner);
+    return this;
+  }
+}
