@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { instance, type Viz } from '@viz-js/viz';
@@ -234,6 +235,12 @@ describe('handlerTrackingToDot', () => {
     expect(svg).toMatch(/<g id="node\d+" class="node handler destroyed">\s*<title>h6<\/title>/);
     expect(svg).toContain('>exception</text>');
     expect(svg).toContain('>bytes_transferred=5</text>');
+    // Error codes by name beside asio's numbers; success stays a bare number.
+    expect(svg).toContain('>ec=asio.misc:2 (eof)</text>');
+    expect(svg).toContain(`>ec=asio.system:${String(constants.errno.ECANCELED)} (operation_aborted)</text>`);
+    expect(svg).toContain('>ec=asio.system:0</text>');
+    // A monospace font, whose width every viewer agrees with Graphviz on, so labels stay inside their boxes.
+    expect(svg).not.toMatch(/font-family="(?!Courier)/);
     expect(svg).toContain('>socket@0x1.close</text>');
   });
 

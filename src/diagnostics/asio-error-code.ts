@@ -51,3 +51,25 @@ export function asioErrorCode(err: IoError | null): string {
   if (errno !== undefined) return `asio.system:${String(errno)}`;
   return `asio.system:${String(Math.abs(err.errno ?? -1))}`;
 }
+
+let codeNames: Map<string, IoErrorCode> | null = null;
+
+/**
+ * @internal The proactor code for an asio error code as handler tracking
+ * writes it (`asio.misc:2` → `eof`, `asio.system:125` → `operation_aborted`
+ * on Linux), so pictures of a trace can name it; `null` for success and for
+ * values proactor has no name for.
+ */
+export function asioErrorName(code: string): IoErrorCode | null {
+  if (codeNames === null) {
+    const names = new Map<string, IoErrorCode>();
+    for (const [name, value] of Object.entries(OTHER_CATEGORY)) names.set(value, name as IoErrorCode);
+    const errnos = constants.errno as Record<string, number | undefined>;
+    for (const [name, posix] of Object.entries(SYSTEM_ERRNO)) {
+      const errno = errnos[posix];
+      if (errno !== undefined && !names.has(`asio.system:${String(errno)}`)) names.set(`asio.system:${String(errno)}`, name as IoErrorCode);
+    }
+    codeNames = names;
+  }
+  return codeNames.get(code) ?? null;
+}

@@ -1,3 +1,4 @@
+import { asioErrorName } from './asio-error-code.js';
 import { parseHandlerTrace, type HandlerState, type HandlerTrace, type TraceOperation, type TracedHandler } from './handler-trace.js';
 
 /** Node attributes that set each state apart (a completed handler keeps the defaults). */
@@ -73,12 +74,19 @@ function timing(h: TracedHandler, start: number): string {
   }
 }
 
+/** `ec=asio.misc:2` as `ec=asio.misc:2 (eof)`: asio's number with the name proactor gives it. */
+function namedArgument(arg: string): string {
+  const m = /^(\w+)=(asio\.\w+:\d+)$/.exec(arg);
+  const name = m === null ? null : asioErrorName(m[2]!);
+  return name === null ? arg : `${arg} (${name})`;
+}
+
 const row = (content: string): string => `<TR><TD ALIGN="LEFT" BALIGN="LEFT">${content}</TD></TR>`;
 
 /** A handler's HTML-like label: id, arguments, timing, then what it did. */
 function handlerLabel(h: TracedHandler, start: number): string {
   const rows = [row(`<B>${String(h.id)}</B>`)];
-  if (h.args !== null && h.args !== '') rows.push(row(h.args.split(',').map(html).join('<BR/>')));
+  if (h.args !== null && h.args !== '') rows.push(row(h.args.split(',').map(namedArgument).map(html).join('<BR/>')));
   rows.push(row(`<I>${html(timing(h, start))}</I>`));
   const did = h.operations.map((op) => row(html(describe(op))));
   if (h.state === 'threw') did.push(row('<FONT COLOR="red3"><B>exception</B></FONT>'));
@@ -110,9 +118,9 @@ export function handlerTraceToDot(trace: HandlerTrace): string {
   const start = trace.startTime ?? 0;
   const out = [
     'digraph handlers {',
-    '  graph [rankdir=TB, nodesep=0.3, ranksep=0.45, fontname="Helvetica"];',
-    '  node [shape=box, style=rounded, margin="0.08,0.04", fontname="Helvetica", fontsize=10];',
-    '  edge [style=dashed, arrowsize=0.7, fontname="Helvetica", fontsize=9];',
+    '  graph [rankdir=TB, nodesep=0.3, ranksep=0.45, fontname="Courier"];',
+    '  node [shape=box, style=rounded, margin="0.08,0.04", fontname="Courier", fontsize=10];',
+    '  edge [style=dashed, arrowsize=0.7, fontname="Courier", fontsize=9];',
   ];
 
   const drawn = new Set<number>();
