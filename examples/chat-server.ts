@@ -19,7 +19,11 @@
  *   `--grace` ms to take it), and `run()` returns once nothing is left.
  *
  * Commands a client can type: `/join <room>`, `/nick <name>`, `/who`,
- * `/rooms`, `/quit`, `/help`. Anything else is said to the room.
+ * `/rooms`, `/quit`, `/help`. Anything else is said to the room. A room
+ * name (after an optional leading `#`) and a nickname are 1 to 32 letters,
+ * digits, `_` or `-`, and the argument is the whole rest of the line: an
+ * invalid one (`/join bad room!`) is refused with a message, and the client
+ * stays where it was.
  *
  * Run it:   npm run example -- chat-server [--port 5556] [--host 127.0.0.1]
  *                 [--max-queue 1048576] [--max-line 4096] [--grace 1000]
@@ -75,7 +79,17 @@ function parseArgs(argv: readonly string[]): Options {
 }
 
 const HELP = '* commands: /join <room>, /nick <name>, /who, /rooms, /quit, /help\n';
+/** What a room name and a nickname may be. */
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;
+const NAME_RULE = '1 to 32 letters, digits, _ or -';
+
+/** Splits `/command the rest` into the command and the whole rest of the line (trimmed). */
+function splitCommand(line: string): { command: string; argument: string } {
+  const text = line.slice(1).trim();
+  const space = text.search(/\s/);
+  if (space < 0) return { command: text, argument: '' };
+  return { command: text.slice(0, space), argument: text.slice(space).trim() };
+}
 
 /** Everything the sessions share: the rooms, the taken nicknames, the options. */
 class ChatServer {
@@ -247,11 +261,12 @@ class Session {
   /** Runs a `/command`; returns what to tell this client, if anything. */
   #command(line: string): string | null {
     const server = this.#server;
-    const [command = '', argument = ''] = line.slice(1).trim().split(/\s+/, 2);
+    const { command, argument } = splitCommand(line);
     switch (command) {
       case 'join': {
         const room = argument.replace(/^#/, '');
-        if (!NAME.test(room)) return '* usage: /join <room> (letters, digits, _ and -)\n';
+        if (room === '') return `* usage: /join <room> (${NAME_RULE})\n`;
+        if (!NAME.test(room)) return `* invalid room name ${JSON.stringify(room)}: a room name is ${NAME_RULE}; you are still in #${this.room}\n`;
         if (room === this.room) return `* you are already in #${room}\n`;
         server.leave(this, this.room);
         server.broadcast(this.room, `* ${this.nick} left #${this.room}\n`, this);
@@ -261,7 +276,8 @@ class Session {
         return `* you are in #${room} (${server.rooms.get(room)?.size ?? 1} here)\n`;
       }
       case 'nick': {
-        if (!NAME.test(argument)) return '* usage: /nick <name> (letters, digits, _ and -)\n';
+        if (argument === '') return `* usage: /nick <name> (${NAME_RULE})\n`;
+        if (!NAME.test(argument)) return `* invalid nickname ${JSON.stringify(argument)}: a nickname is ${NAME_RULE}; you are still ${this.nick}\n`;
         if (server.nickTaken(argument)) return `* ${argument} is taken\n`;
         server.broadcast(this.room, `* ${this.nick} is now ${argument}\n`, this);
         this.nick = argument;

@@ -7,23 +7,36 @@
  *   fit completes with `not_found`, answered with 413;
  * - reading a `Content-Length` body with `asyncRead` (bytes that arrived with
  *   the head are taken from the buffer first; pipelined requests stay there
- *   for the next round);
- * - an idle timeout with a `SteadyTimer`: a connection that sends no request
- *   for `--idle-timeout` ms is closed, which aborts its pending read;
- * - 400 for malformed requests, 404/405 for unknown routes, 501 for
- *   `Transfer-Encoding`, keep-alive by default in HTTP/1.1 and on request in
- *   HTTP/1.0, `Connection: close` honoured;
+ *   for the next round); for an HTTP/1.1 request with `Expect: 100-continue`
+ *   the server answers `100 Continue` before reading the body, or its final
+ *   status at once when it refuses the request anyway (413, 400, 501);
+ * - the composed reads running on any stream: they read through a small
+ *   wrapper of the socket that reports every read bringing bytes, which
+ *   pushes back the idle timeout;
+ * - two timeouts with `SteadyTimer`s: `--idle-timeout` ms without a byte
+ *   from the client (between requests, or in the middle of one), and
+ *   `--request-timeout` ms to receive a whole request from its first byte
+ *   (0: no limit). Between requests a timeout just closes the connection; in
+ *   the middle of a request it is answered with 408;
+ * - 400 for malformed requests (a missing `Host` in HTTP/1.1, or more than
+ *   one), 505 for a well-formed request line of another HTTP version,
+ *   404/405 for unknown routes, 501 for `Transfer-Encoding`, keep-alive by
+ *   default in HTTP/1.1 and on request in HTTP/1.0, `Connection: close`
+ *   honoured;
  * - graceful shutdown with a `SignalSet`: idle connections are closed at
- *   once, busy ones finish their response (with `Connection: close`).
+ *   once; a connection that has received any byte of a request finishes it
+ *   and its response (with `Connection: close`).
  *
  * Routes:   GET /          a greeting
  *           GET /stats     connections and requests so far, as JSON
  *           POST /echo     the request body back, with its Content-Type
  *
  * Run it:   npm run example -- http-server [--port 8080] [--host 127.0.0.1]
- *                 [--idle-timeout 5000] [--max-header 8192] [--max-body 1048576]
+ *                 [--idle-timeout 5000] [--request-timeout 60000]
+ *                 [--max-header 8192] [--max-body 1048576]
  * Try it:   curl -v http://127.0.0.1:8080/ http://127.0.0.1:8080/stats   (one connection, reused)
  *           curl -d 'hello' http://127.0.0.1:8080/echo
+ *           curl -v -H 'Expect: 100-continue' --data-binary @somefile http://127.0.0.1:8080/echo
  */
 import {
   DynamicBuffer,
@@ -35,20 +48,26 @@ import {
   asyncRead,
   asyncReadUntil,
   asyncWrite,
+  post,
   usePromise,
+  type AsyncReadStream,
+  type Handler,
   type TcpSocket,
 } from '../src/index.js';
 
 interface Options {
   host: string;
   port: number;
+  /** Milliseconds the client may send nothing, between requests or in the middle of one. */
   idleTimeout: number;
+  /** Milliseconds from the first byte of a request until all of it must have arrived; 0: no limit. */
+  requestTimeout: number;
   maxHeader: number;
   maxBody: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { host: '127.0.0.1', port: 8080, idleTimeout: 5000, maxHeader: 8192, maxBody: 1 << 20 };
+  const options: Options = { host: '127.0.0.1', port: 8080, idleTimeout: 5000, requestTimeout: 60_000, maxHeader: 8192, maxBody: 1 << 20 };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -56,9 +75,10 @@ function parseArgs(argv: readonly string[]): Options {
     if (flag === '--host') options.host = value;
     else if (flag === '--port') options.port = Number(value);
     else if (flag === '--idle-timeout') options.idleTimeout = Number(value);
+    else if (flag === '--request-timeout') options.requestTimeout = Number(value);
     else if (flag === '--max-header') options.maxHeader = Number(value);
     else if (flag === '--max-body') options.maxBody = Number(value);
-    else throw new Error(`unknown argument: ${String(flag)} (use --host --port --idle-timeout --max-header --max-body)`);
+    else throw new Error(`unknown argument: ${String(flag)} (use --host --port --idle-timeout --request-timeout --max-header --max-body)`);
   }
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be 0..65535');
   for (const [name, value] of [
@@ -68,25 +88,31 @@ function parseArgs(argv: readonly string[]): Options {
   ] as const) {
     if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
   }
+  if (!Number.isInteger(options.requestTimeout) || options.requestTimeout < 0) throw new Error('--request-timeout must be an integer >= 0 (0: no limit)');
   return options;
 }
 
 const REASONS: Readonly<Record<number, string>> = {
+  100: 'Continue',
   200: 'OK',
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Content Too Large',
   501: 'Not Implemented',
   505: 'HTTP Version Not Supported',
 };
 
-interface Request {
+interface RequestHead {
   method: string;
   target: string;
   minorVersion: number;
   /** Header names in lower case; repeated headers joined with ', '. */
   headers: Map<string, string>;
+}
+
+interface Request extends RequestHead {
   body: Buffer;
 }
 
@@ -104,26 +130,75 @@ class HttpError extends Error {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.(\d)$/;
+/** RFC 9112 §3: method SP request-target SP HTTP-version, each separated by exactly one space. */
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/(\d)\.(\d)$/;
 
-/** Parses a request head (without its final blank line). Throws `HttpError` on anything malformed. */
-function parseHead(head: string): Omit<Request, 'body'> {
-  const lines = head.split('\r\n');
-  const match = REQUEST_LINE.exec(lines[0] ?? '');
-  if (match === null) {
-    if (/ HTTP\/\d+\.\d+$/.test(lines[0] ?? '')) throw new HttpError(505, 'only HTTP/1.x is served');
-    throw new HttpError(400, 'malformed request line');
-  }
+/** Parses a request line; a well-formed line of another major version is 505, anything else malformed is 400. */
+function parseRequestLine(line: string): Omit<RequestHead, 'headers'> {
+  const match = REQUEST_LINE.exec(line);
+  if (match === null) throw new HttpError(400, 'malformed request line');
+  if (match[3] !== '1') throw new HttpError(505, 'only HTTP/1.x is served');
+  return { method: match[1]!, target: match[2]!, minorVersion: Number(match[4]) };
+}
+
+/** Parses the header lines; counts the Host lines, which may not be joined like other repeated headers. */
+function parseHeaderLines(lines: readonly string[]): { headers: Map<string, string>; hostLines: number } {
   const headers = new Map<string, string>();
-  for (const line of lines.slice(1)) {
+  let hostLines = 0;
+  for (const line of lines) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).toLowerCase();
     if (colon <= 0 || !TOKEN.test(name)) throw new HttpError(400, 'malformed header line');
     const value = line.slice(colon + 1).trim();
     const previous = headers.get(name);
     headers.set(name, previous === undefined ? value : `${previous}, ${value}`);
+    if (name === 'host') hostLines++;
   }
-  return { method: match[1]!, target: match[2]!, minorVersion: Number(match[3]), headers };
+  return { headers, hostLines };
+}
+
+/** RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host header; HTTP/1.0 may have none, but not several. */
+function checkHost(minorVersion: number, hostLines: number): void {
+  if (hostLines > 1) throw new HttpError(400, 'more than one Host header');
+  if (hostLines === 0 && minorVersion >= 1) throw new HttpError(400, 'missing Host header');
+}
+
+/** Parses a request head (without its final blank line). Throws `HttpError` on anything malformed. */
+function parseHead(head: string): RequestHead {
+  const [requestLine = '', ...headerLines] = head.split('\r\n');
+  const start = parseRequestLine(requestLine);
+  const { headers, hostLines } = parseHeaderLines(headerLines);
+  checkHost(start.minorVersion, hostLines);
+  return { ...start, headers };
+}
+
+/** The body length a request announces; throws `HttpError` when the server will not read that body. */
+function bodyLength(headers: Map<string, string>, maxBody: number): number {
+  if (headers.has('transfer-encoding')) throw new HttpError(501, 'Transfer-Encoding is not supported; send Content-Length');
+  const field = headers.get('content-length');
+  if (field === undefined) return 0;
+  if (!/^\d{1,15}$/.test(field)) throw new HttpError(400, 'malformed Content-Length');
+  const length = Number(field);
+  if (length > maxBody) throw new HttpError(413, `body larger than ${maxBody} bytes`);
+  return length;
+}
+
+/** RFC 9110 §10.1.1: the client waits for `100 Continue` before sending the body (ignored in HTTP/1.0). */
+function expectsContinue(head: RequestHead): boolean {
+  if (head.minorVersion < 1) return false;
+  const expectations = (head.headers.get('expect') ?? '').split(',');
+  return expectations.some((e) => e.trim().toLowerCase() === '100-continue');
+}
+
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+/**
+ * Whether a timer's expiry has passed. A timer's handler can run after the
+ * timer was re-armed or stopped, when its wait had already completed: that
+ * late handler sees `err === null` but an expiry still ahead (or `Infinity`).
+ */
+function hasExpired(timer: SteadyTimer, err: IoError | null): boolean {
+  return err === null && timer.expiry() <= timer.context.clock.now();
 }
 
 const started = performance.now();
@@ -159,23 +234,45 @@ async function respond(socket: TcpSocket, response: Response, keepAlive: boolean
   await asyncWrite(socket, buffers, usePromise);
 }
 
+type Timeout = 'idle' | 'request';
+
 /** One connection: a loop of request → response while the client keeps it alive. */
 class Connection {
-  /** Waiting for the first byte of a request (safe to close at shutdown). */
+  /** No byte of a request has arrived that is still to be answered (safe to close at shutdown). */
   idle = true;
   /** Shutting down: answer the request in progress with `Connection: close`, then stop. */
   draining = false;
   readonly socket: TcpSocket;
+  readonly #ctx: IoContext;
   readonly #options: Options;
   readonly #buffer: DynamicBuffer;
+  /** The socket as the composed reads see it: every read that brings bytes is reported to `#readProgressed`. */
+  readonly #reads: AsyncReadStream;
+  /** Fires after `idleTimeout` ms without a byte from the client; re-armed by every read that brings some. */
   readonly #idleTimer: SteadyTimer;
-  #timedOut = false;
+  /** Fires `requestTimeout` ms after the first byte of a request, unless all of it has arrived. */
+  readonly #requestTimer: SteadyTimer;
+  /** The timeout that aborted the reads of the current request, if one did. */
+  #timedOut: Timeout | null = null;
+  readonly #onIdleTimer = (err: IoError | null): void => {
+    if (hasExpired(this.#idleTimer, err)) this.#timeOut('idle');
+  };
+  readonly #onRequestTimer = (err: IoError | null): void => {
+    if (hasExpired(this.#requestTimer, err)) this.#timeOut('request');
+  };
 
   constructor(ctx: IoContext, socket: TcpSocket, options: Options) {
     this.socket = socket;
+    this.#ctx = ctx;
     this.#options = options;
     this.#buffer = new DynamicBuffer(options.maxHeader);
+    this.#reads = {
+      asyncReadSome: (buf: Uint8Array, handler: Handler<[number]>): void => {
+        this.#readSome(buf, handler);
+      },
+    };
     this.#idleTimer = new SteadyTimer(ctx);
+    this.#requestTimer = new SteadyTimer(ctx);
   }
 
   async serve(): Promise<void> {
@@ -200,6 +297,7 @@ class Connection {
       // An IoError (reset, broken pipe, closed at shutdown or by the idle timer) just ends the connection.
     } finally {
       this.#idleTimer.cancel();
+      this.#requestTimer.cancel();
       this.socket.close();
     }
   }
@@ -230,59 +328,112 @@ class Connection {
 
   /** Reads one request; `null` when the client closed (or idled out) between requests. */
   async #readRequest(): Promise<Request | null> {
+    this.idle = true;
+    if (this.draining && this.#buffer.size === 0) return null;
+    this.#armIdleTimer();
+    if (this.#buffer.size > 0) this.#requestStarted(); // pipelined: it arrived with the previous one
+    try {
+      const head = await this.#readHead();
+      if (head === null) return null;
+      const body = await this.#readBody(head);
+      return { ...head, body };
+    } catch (error) {
+      if (this.#timedOut === null || !(error instanceof IoError)) throw error;
+      if (this.idle) return null;
+      throw this.#timeoutError(this.#timedOut);
+    } finally {
+      this.#stopTimers();
+    }
+  }
+
+  /** Reads and parses a request head; `null` when the client closed between requests. */
+  async #readHead(): Promise<RequestHead | null> {
     const buffer = this.#buffer;
-    this.idle = buffer.size === 0;
-    if (this.draining && this.idle) return null;
-    // The idle timer runs until the whole request has arrived; setting the
-    // expiry cancels the previous wait, whose handler sees operation_aborted.
-    this.#idleTimer.expiresAfter(this.#options.idleTimeout);
-    this.#idleTimer.asyncWait((err) => {
-      if (err !== null) return;
-      this.#timedOut = true;
-      this.socket.close(); // the pending read completes with operation_aborted
-    });
     let headLength: number;
     try {
-      headLength = await asyncReadUntil(this.socket, buffer, '\r\n\r\n', usePromise);
+      headLength = await asyncReadUntil(this.#reads, buffer, '\r\n\r\n', usePromise);
     } catch (error) {
       if (IoError.is(error, 'not_found')) throw new HttpError(413, `request head larger than ${this.#options.maxHeader} bytes`);
       if (IoError.is(error, 'eof') && buffer.size > 0) throw new HttpError(400, 'connection closed in the middle of a request head');
-      if (error instanceof IoError) return null; // eof between requests, idle timeout, reset, shutdown
+      if (error instanceof IoError && this.#timedOut === null) return null; // eof between requests, reset, shutdown
       throw error;
     }
-    this.idle = false;
     const data = buffer.data();
     const head = Buffer.from(data.buffer, data.byteOffset, headLength - 4).toString('latin1');
     buffer.consume(headLength);
-    const request = parseHead(head);
-    const body = await this.#readBody(request.headers);
-    this.#idleTimer.cancel();
-    if (this.#timedOut) return null;
-    return { ...request, body };
+    return parseHead(head);
   }
 
-  async #readBody(headers: Map<string, string>): Promise<Buffer> {
-    if (headers.has('transfer-encoding')) throw new HttpError(501, 'Transfer-Encoding is not supported; send Content-Length');
-    const field = headers.get('content-length');
-    if (field === undefined) return Buffer.alloc(0);
-    if (!/^\d{1,15}$/.test(field)) throw new HttpError(400, 'malformed Content-Length');
-    const length = Number(field);
-    if (length > this.#options.maxBody) throw new HttpError(413, `body larger than ${this.#options.maxBody} bytes`);
+  async #readBody(head: RequestHead): Promise<Buffer> {
+    const length = bodyLength(head.headers, this.#options.maxBody);
     const body = Buffer.allocUnsafe(length);
     // Bytes that arrived together with the head come first.
     const buffer = this.#buffer;
     const early = Math.min(length, buffer.size);
     body.set(buffer.data().subarray(0, early));
     buffer.consume(early);
-    if (early < length) {
-      try {
-        await asyncRead(this.socket, body.subarray(early), usePromise);
-      } catch (error) {
-        if (IoError.is(error, 'eof')) throw new HttpError(400, 'connection closed in the middle of a body');
-        throw error;
-      }
+    if (early === length) return body;
+    if (expectsContinue(head)) await asyncWrite(this.socket, CONTINUE, usePromise);
+    try {
+      await asyncRead(this.#reads, body.subarray(early), usePromise);
+    } catch (error) {
+      if (IoError.is(error, 'eof')) throw new HttpError(400, 'connection closed in the middle of a body');
+      throw error;
     }
     return body;
+  }
+
+  /** The composed reads' `asyncReadSome`: the socket's, reporting progress; once timed out, it fails at once. */
+  #readSome(buf: Uint8Array, handler: Handler<[number]>): void {
+    if (this.#timedOut !== null) {
+      // A read that completed just before the timer fired can start another one, which nothing would cancel.
+      post(this.#ctx, () => {
+        handler(new IoError('timed_out', 'the request timed out'), 0);
+      });
+      return;
+    }
+    this.socket.asyncReadSome(buf, (err, n) => {
+      if (n > 0) this.#readProgressed();
+      handler(err, n);
+    });
+  }
+
+  /** A read brought bytes: the idle timeout starts again, and the first bytes of a request start its deadline. */
+  #readProgressed(): void {
+    this.#armIdleTimer();
+    if (this.idle) this.#requestStarted();
+  }
+
+  #requestStarted(): void {
+    this.idle = false;
+    if (this.#options.requestTimeout === 0) return;
+    this.#requestTimer.expiresAfter(this.#options.requestTimeout);
+    this.#requestTimer.asyncWait(this.#onRequestTimer);
+  }
+
+  /** Setting the expiry cancels the previous wait, whose handler sees operation_aborted. */
+  #armIdleTimer(): void {
+    this.#idleTimer.expiresAfter(this.#options.idleTimeout);
+    this.#idleTimer.asyncWait(this.#onIdleTimer);
+  }
+
+  /** The request has arrived (or failed): no timeout applies while it is answered. */
+  #stopTimers(): void {
+    this.#idleTimer.expiresAt(Infinity);
+    this.#requestTimer.expiresAt(Infinity);
+    this.#timedOut = null;
+  }
+
+  /** Aborts the pending read; `#readRequest` then ends the connection, with a 408 if a request was in progress. */
+  #timeOut(which: Timeout): void {
+    if (this.#timedOut !== null) return;
+    this.#timedOut = which;
+    this.socket.cancel();
+  }
+
+  #timeoutError(which: Timeout): HttpError {
+    if (which === 'idle') return new HttpError(408, `nothing received for ${this.#options.idleTimeout} ms in the middle of a request`);
+    return new HttpError(408, `request not received within ${this.#options.requestTimeout} ms`);
   }
 }
 

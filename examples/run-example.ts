@@ -16,7 +16,7 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'echo-server-await': 'the echo server with async/await and usePromise; --port 5555',
   'echo-client': 'sends stdin lines (or --count N messages) to an echo server and times each round trip',
   'chat-server': 'rooms, broadcast, a bounded write queue per client, SignalSet shutdown; --port 5556',
-  'http-server': 'HTTP/1.1 with keep-alive, idle timeout, 400/413 handling; --port 8080',
+  'http-server': 'HTTP/1.1 with keep-alive, idle and request timeouts, 100-continue, 400/413 handling; --port 8080',
   timeouts: 'cancelAfter as a connect deadline and an idle timeout, cancelAt, a race in a parallel group',
   'allocator-walkthrough': 'one echo workload on NewAllocator, RecyclingAllocator and HandlerAllocator, with their statistics',
   'producer-consumer': 'a bounded Channel giving backpressure between a fast reader chain and a slow writer chain; --port 5557',

@@ -98,6 +98,32 @@ describe('example chat-server', () => {
     expect(await server.stop('SIGTERM')).toBe(0);
   });
 
+  test('an invalid room name or nickname is refused with a message; the client stays where it was', async () => {
+    server = await startExample('chat-server.js', ['--port', '0']);
+    const alice = await member(server.port, 'alice', 'tea');
+    const bob = await member(server.port, 'bob', 'tea');
+    await alice.until(/bob joined #tea/);
+
+    alice.send('/join bad room!');
+    const refusal = '* invalid room name "bad room!": a room name is 1 to 32 letters, digits, _ or -; you are still in #tea';
+    expect(await alice.until(/^\* invalid room name/)).toBe(refusal);
+    for (const room of ['bad!', '#', 'r'.repeat(33), 'caf\u00e9']) {
+      alice.send(`/join ${room}`);
+      expect(await alice.until(/^\* (invalid room name|usage)/)).toMatch(/^\* (invalid room name|usage: \/join <room>)/);
+    }
+    alice.send('/nick alice smith');
+    expect(await alice.until(/^\* invalid nickname/)).toBe('* invalid nickname "alice smith": a nickname is 1 to 32 letters, digits, _ or -; you are still alice');
+
+    alice.send('/rooms');
+    expect(await alice.until(/^\* rooms/)).toBe('* rooms: #tea (2)');
+    alice.send('still here');
+    expect(await bob.until(/^\[/)).toBe('[tea] alice: still here');
+    expect(bob.lines.filter((l) => l.includes('left #tea'))).toEqual([]);
+    alice.send('/join #r-'.concat('r'.repeat(30)));
+    expect(await alice.until(/^\* you are in/)).toBe(`* you are in #r-${'r'.repeat(30)} (1 here)`);
+    expect(await server.stop('SIGTERM')).toBe(0);
+  });
+
   test('a line longer than --max-line ends the session with a message', async () => {
     server = await startExample('chat-server.js', ['--port', '0', '--max-line', '64']);
     const c = await member(server.port, 'verbose', 'lobby2');

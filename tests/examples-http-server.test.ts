@@ -87,7 +87,7 @@ describe('example http-server', () => {
     server = await startExample('http-server.js', ['--port', '0']);
     const text = await raw(
       server.port,
-      'GET / HTTP/1.1\r\nHost: x\r\n\r\n' + 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello' + 'GET /nowhere HTTP/1.1\r\nConnection: close\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\n\r\n' + 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello' + 'GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );
     const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
     expect(statuses).toEqual(['200', '200', '404']);
@@ -108,10 +108,29 @@ describe('example http-server', () => {
   test('malformed requests get 400, Transfer-Encoding 501, and the connection is closed', async () => {
     server = await startExample('http-server.js', ['--port', '0']);
     expect(await raw(server.port, 'garbage\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*Connection: close\r\n\r\nmalformed request line\n$/);
-    expect(await raw(server.port, 'GET / HTTP/1.1\r\nno colon here\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
-    expect(await raw(server.port, 'POST /echo HTTP/1.1\r\nContent-Length: ten\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 [^]*malformed Content-Length/);
-    expect(await raw(server.port, 'GET / HTTP/2.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 505 /);
-    expect(await raw(server.port, 'POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')).toMatch(/^HTTP\/1\.1 501 /);
+    expect(await raw(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 [^]*malformed header line/);
+    expect(await raw(server.port, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 [^]*malformed Content-Length/);
+    expect(await raw(server.port, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n')).toMatch(/^HTTP\/1\.1 501 /);
+    expect(await server.stop()).toBe(0);
+  });
+
+  test('a malformed request line is 400 even when it ends in HTTP/1.x; only a well-formed line of another version is 505', async () => {
+    server = await startExample('http-server.js', ['--port', '0']);
+    for (const line of ['GET /a b HTTP/1.1', 'GET  /a HTTP/1.1', 'GET /a  HTTP/1.1', 'GET /a HTTP/1.1 ', 'GET /a HTTP/1.10', 'GET /a b HTTP/2.0']) {
+      expect(await raw(server.port, `${line}\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nmalformed request line\n$/);
+    }
+    expect(await raw(server.port, 'GET / HTTP/2.0\r\nHost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 505 HTTP Version Not Supported\r\n/);
+    expect(await raw(server.port, 'GET / HTTP/1.2\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(await server.stop()).toBe(0);
+  });
+
+  test('HTTP/1.1 needs exactly one Host header (400 without one or with several); HTTP/1.0 may omit it', async () => {
+    server = await startExample('http-server.js', ['--port', '0']);
+    expect(await raw(server.port, 'GET / HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 [^]*Connection: close\r\n\r\nmissing Host header\n$/);
+    expect(await raw(server.port, 'GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 [^]*\r\n\r\nmore than one Host header\n$/);
+    expect(await raw(server.port, 'GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 [^]*\r\n\r\nmore than one Host header\n$/);
+    expect(await raw(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(await raw(server.port, 'GET / HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(await server.stop()).toBe(0);
   });
 

@@ -175,3 +175,85 @@ export class LineClient {
     for (const w of waiters) w();
   }
 }
+
+/** A byte-level client on node:net: writes raw bytes, collects what comes back as latin1 text. */
+export class RawClient {
+  readonly socket: net.Socket;
+  /** Everything received so far. */
+  text = '';
+  ended = false;
+  #waiters: (() => void)[] = [];
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.text += chunk.toString('latin1');
+      this.#wake();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.#wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        resolve(new RawClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  write(bytes: string | Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  /** Writes `text` one character every `gapMs` ms; resolves when all is written or the connection has closed. */
+  async trickle(text: string, gapMs: number): Promise<void> {
+    for (const char of text) {
+      if (this.ended) return;
+      this.write(char);
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+  }
+
+  /** Resolves with the text received once it matches `pattern`; rejects if the connection closes first or after `timeoutMs`. */
+  async waitFor(pattern: RegExp, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.text)) {
+      if (this.ended) throw new Error(`connection closed; received: ${JSON.stringify(this.text)}`);
+      if (Date.now() >= deadline) throw new Error(`no ${String(pattern)} within ${timeoutMs} ms; received: ${JSON.stringify(this.text)}`);
+      await this.#change(deadline);
+    }
+    return this.text;
+  }
+
+  /** Resolves with everything received once the server has closed the connection. */
+  async closed(timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended) {
+      if (Date.now() >= deadline) throw new Error(`still open after ${timeoutMs} ms; received: ${JSON.stringify(this.text)}`);
+      await this.#change(deadline);
+    }
+    return this.text;
+  }
+
+  /** Resolves when bytes arrive, the connection closes, or `deadline` passes. */
+  #change(deadline: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, deadline - Date.now());
+      this.#waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}
