@@ -15,3 +15,4 @@ export { ResolveOp } from './resolve-op.js';
 export { ReadOp } from './read-op.js';
 export { WriteOp } from './write-op.js';
 export { ReadUntilOp, READ_UNTIL_MAX_READ } from './read-until-op.js';
+export { ComposeOp } from './compose-op.js';

@@ -16,6 +16,7 @@ export const OP_KIND = {
   readUntil: 9,
   wait: 10,
   signalWait: 11,
+  compose: 12,
 } as const;
 
 /**
