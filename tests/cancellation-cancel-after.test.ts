@@ -11,6 +11,7 @@ import {
   SteadyTimer,
   TrackingAllocator,
   asTuple,
+  asyncCompose,
   asyncRead,
   asyncWrite,
   bindCancellationSlot,
@@ -20,6 +21,7 @@ import {
   makeCustomAllocHandler,
   usePromise,
   withAbortSignal,
+  type ComposeSelf,
 } from '../src/index.js';
 import { connectedPair, localAcceptor } from './support/net-helpers.js';
 
@@ -339,6 +341,32 @@ describe('cancelAfter on every kind of operation', () => {
     await done;
     expect(got).toEqual([7]);
     expect(ctx.outstandingWork()).toBe(0);
+    expect(tracking.live).toBe(0);
+  });
+
+  test('an asyncCompose operation is cancelled with its step in progress, and completes as its implementation says', async () => {
+    const { clock, ctx, tracking } = setup();
+    const timer = new SteadyTimer(ctx);
+    const steps: string[] = [];
+    const waitTwice = (self: ComposeSelf<[number]>, err?: IoError | null): void => {
+      if (err === undefined) {
+        timer.expiresAfter(1000);
+        timer.asyncWait(self);
+        return;
+      }
+      steps.push(`${err?.code ?? 'ok'}@${clock.now()}`);
+      self.complete(err, steps.length);
+    };
+    const result: Promise<number> = asyncCompose(waitTwice, cancelAfter(50, usePromise), timer);
+    const outcome = result.then(
+      () => 'resolved',
+      (e: unknown) => (e as IoError).code,
+    );
+    const done = ctx.run();
+    clock.advance(50);
+    await done;
+    expect(await outcome).toBe('operation_aborted');
+    expect(steps).toEqual(['operation_aborted@50']);
     expect(tracking.live).toBe(0);
   });
 

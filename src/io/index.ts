@@ -11,3 +11,5 @@ export {
   type AsyncWriteStream,
   type CompletionCondition,
 } from './composed.js';
+export { asyncCompose } from './async-compose.js';
+export type { ComposeSelf, ComposeStep, ComposeImplementation } from '../ops/compose-op.js';

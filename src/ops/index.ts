@@ -17,3 +17,4 @@ export { WriteOp } from './write-op.js';
 export { ReadUntilOp, READ_UNTIL_MAX_READ } from './read-until-op.js';
 export { ChannelSendOp } from './channel-send-op.js';
 export { ChannelReceiveOp } from './channel-receive-op.js';
+export { ComposeOp } from './compose-op.js';

@@ -19,6 +19,7 @@ export const OP_KIND = {
   parallelGroup: 12,
   channelSend: 13,
   channelReceive: 14,
+  compose: 15,
 } as const;
 
 /**
