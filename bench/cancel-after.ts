@@ -10,6 +10,9 @@
  *   `CancellationSignal` per socket, `expiresAfter` + `asyncWait` before
  *   each read, `timer.cancel()` when the read completes.
  *
+ * Two more rows repeat the comparison on a `Channel` receive chain, with no
+ * socket, where the deadline's own cost is not hidden by the socket path's.
+ *
  * A fourth row is the reference the floor is stated in: one timer wait's
  * whole life (`expiresAfter`, `asyncWait`, `cancel`, its aborted handler
  * run by `poll`) on one reused timer.
@@ -30,6 +33,7 @@ import v8 from 'node:v8';
 
 import {
   CancellationSignal,
+  Channel,
   CancellationType,
   HandlerAllocator,
   IoContext,
@@ -67,7 +71,9 @@ export interface CancelAfterBenchmarkResult {
   readonly roundTrips: number;
   readonly rows: readonly CancelAfterRow[];
   /** ns per read added by cancelAfter, by the hand-written deadline, and one timer wait's ns. */
-  readonly addedNs: { readonly cancelAfter: number; readonly timerAndSignal: number; readonly oneTimerWait: number };
+  readonly addedNs: { readonly cancelAfter: number; readonly timerAndSignal: number; readonly oneTimerWait: number; readonly onChannel: number };
+  /** Heap bytes per receive that cancelAfter adds on the channel chain. */
+  readonly addedHeapOnChannel: number;
 }
 
 type Variant = 'plain' | 'cancelAfter' | 'timer + signal';
@@ -198,11 +204,55 @@ async function timerWaits(n: number): Promise<{ ns: number; heap: number }> {
   return { ns: (ms * 1e6) / n, heap: heap / n };
 }
 
+/**
+ * The same comparison without a socket: a receiver chain on a rendezvous
+ * `Channel` (each receive is pending when the value comes), with and
+ * without `cancelAfter`, so what the deadline allocates is not hidden
+ * behind what the socket path does.
+ */
+async function channelChain(withDeadline: boolean, n: number): Promise<{ ns: number; heap: number }> {
+  const ctx = new IoContext();
+  const channel = new Channel<number>(ctx);
+  const memory = new HandlerAllocator();
+  let received = 0;
+  let sent = 0;
+  const onReceive = makeCustomAllocHandler(memory, (err: IoError | null): void => {
+    if (err !== null) throw err;
+    if (++received < n) channel.asyncReceive(receive);
+  });
+  const receive = withDeadline ? cancelAfter(DEADLINE_MS, onReceive) : onReceive;
+  const onSent = makeCustomAllocHandler(memory, (err: IoError | null): void => {
+    if (err !== null) throw err;
+    if (++sent < n) channel.asyncSend(sent, onSent);
+  });
+  const run = async (count: number): Promise<number> => {
+    received = 0;
+    sent = 0;
+    n = count;
+    const start = performance.now();
+    channel.asyncReceive(receive);
+    channel.asyncSend(0, onSent);
+    await ctx.run();
+    ctx.restart();
+    return performance.now() - start;
+  };
+  await run(1000); // the chain's ops and the deadline's timer exist from here on
+  let ms = 0;
+  const total = n;
+  const heap = await allocatedDuring(async () => {
+    ms = await run(total);
+  });
+  ctx.shutdown();
+  return { ns: (ms * 1e6) / total, heap: heap / total };
+}
+
 const ROWS: readonly (readonly [string, string])[] = [
   ['plain', 'asyncReadSome with a callback bound to a HandlerAllocator'],
   ['cancelAfter', 'the same callback wrapped once in cancelAfter(60 s) and reused for every read'],
   ['timer + signal', 'by hand: expiresAfter + asyncWait before each read, a bound CancellationSignal, timer.cancel() after it'],
   ['one timer wait', 'reference: expiresAfter, asyncWait, cancel, poll runs its aborted handler (per wait, no socket)'],
+  ['channel receive', 'no socket: a receive chain on a rendezvous Channel, callbacks on a HandlerAllocator'],
+  ['channel receive + cancelAfter', 'the same receive callback wrapped once in cancelAfter(60 s)'],
 ];
 
 export async function runCancelAfterBenchmark(options: CancelAfterBenchmarkOptions = {}): Promise<CancelAfterBenchmarkResult> {
@@ -216,7 +266,12 @@ export async function runCancelAfterBenchmark(options: CancelAfterBenchmarkOptio
     for (let k = 0; k < ROWS.length; k++) {
       const i = round % 2 === 0 ? k : ROWS.length - 1 - k;
       const name = ROWS[i]![0];
-      const s = name === 'one timer wait' ? await timerWaits(roundTrips * 2) : await pingPong(pair, name as Variant, roundTrips);
+      const s =
+        name === 'one timer wait'
+          ? await timerWaits(roundTrips * 2)
+          : name.startsWith('channel receive')
+            ? await channelChain(name.endsWith('cancelAfter'), roundTrips * 5)
+            : await pingPong(pair, name as Variant, roundTrips);
       if (round < warmup) continue;
       ns[i]!.push(s.ns);
       heaps[i]!.push(s.heap);
@@ -232,7 +287,13 @@ export async function runCancelAfterBenchmark(options: CancelAfterBenchmarkOptio
     cpu: os.cpus()[0]?.model ?? 'unknown',
     roundTrips,
     rows,
-    addedNs: { cancelAfter: rows[1]!.nsPerOp - plain, timerAndSignal: rows[2]!.nsPerOp - plain, oneTimerWait: rows[3]!.nsPerOp },
+    addedNs: {
+      cancelAfter: rows[1]!.nsPerOp - plain,
+      timerAndSignal: rows[2]!.nsPerOp - plain,
+      oneTimerWait: rows[3]!.nsPerOp,
+      onChannel: rows[5]!.nsPerOp - rows[4]!.nsPerOp,
+    },
+    addedHeapOnChannel: rows[5]!.heapBytesPerOp - rows[4]!.heapBytesPerOp,
   };
 }
 
@@ -244,10 +305,11 @@ export function formatCancelAfterBenchmark(result: CancelAfterBenchmarkResult): 
     '|---|---:|---:|',
   ];
   for (const row of result.rows) lines.push(`| ${row.row} | ${row.nsPerOp.toFixed(0)} | ${row.heapBytesPerOp.toFixed(1)} |`);
-  const { cancelAfter: added, timerAndSignal, oneTimerWait } = result.addedNs;
+  const { cancelAfter: added, timerAndSignal, oneTimerWait, onChannel } = result.addedNs;
   lines.push(
     '',
-    `cancelAfter adds ${added.toFixed(0)} ns per read (${(added / oneTimerWait).toFixed(2)}× one timer wait of ${oneTimerWait.toFixed(0)} ns); the hand-written timer + signal adds ${timerAndSignal.toFixed(0)} ns.`,
+    `On a socket read cancelAfter adds ${added.toFixed(0)} ns (${(added / oneTimerWait).toFixed(2)}× one timer wait of ${oneTimerWait.toFixed(0)} ns); the hand-written timer + signal adds ${timerAndSignal.toFixed(0)} ns.`,
+    `On a channel receive it adds ${onChannel.toFixed(0)} ns (${(onChannel / oneTimerWait).toFixed(2)}× one timer wait) and ${result.addedHeapOnChannel.toFixed(1)} heap bytes.`,
     '',
     'What each row does:',
   );
