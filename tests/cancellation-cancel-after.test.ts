@@ -163,7 +163,7 @@ describe('cancelAfter on a timer wait (ManualClock)', () => {
     signal.slot().assign((type) => seen.push(type));
     expect(() => cancelAfter(-1, () => undefined)).toThrow(/ms must be a non-negative number, got number -1/);
     expect(() => cancelAfter(Number.NaN, () => undefined)).toThrow(TypeError);
-    expect(() => cancelAfter('5' as unknown as number, () => undefined)).toThrow(/got string 5/);
+    expect(() => cancelAfter('5' as unknown as number, () => undefined)).toThrow(/got string "5"/);
     expect(() => cancelAfter(5, null as unknown as () => void)).toThrow(/completion token, got null/);
     expect(() => cancelAfter(5, () => undefined, CancellationType.none)).toThrow(/other than none/);
     expect(() => cancelAt(Number.NaN, () => undefined)).toThrow(TypeError);

@@ -139,7 +139,7 @@ describe('Channel close and cancel', () => {
 
   test('bad arguments throw a TypeError naming what was given', () => {
     const { ctx, tracking } = setup();
-    expect(() => new Channel({} as unknown as IoContext)).toThrow(/^Channel: the first argument must be an IoContext, got Object$/);
+    expect(() => new Channel({} as unknown as IoContext)).toThrow(/^Channel: the first argument must be an IoContext, got object$/);
     expect(() => new Channel(undefined as unknown as IoContext)).toThrow(/got undefined/);
     for (const [bad, got] of [
       [-1, 'got number -1'],

@@ -1,6 +1,7 @@
 import type { Operation, OpClass } from '../ops/operation.js';
 import { AllocationCounters } from './allocation-counters.js';
 import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * How many freed ops of one class a `RecyclingAllocator` keeps by default.
@@ -39,7 +40,7 @@ export class RecyclingAllocator implements InstrumentedAllocator {
   /** @param capacity how many freed ops of each class to keep (default 64). */
   constructor(capacity: number = RECYCLING_ALLOCATOR_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 0) {
-      throw new TypeError(`RecyclingAllocator capacity must be a non-negative integer, got ${String(capacity)}`);
+      throw new TypeError(`RecyclingAllocator capacity must be a non-negative integer, got ${describeValue(capacity)}`);
     }
     this.#capacity = capacity;
   }

@@ -1,5 +1,6 @@
 import type { Allocator } from '../allocation/allocator.js';
 import { defaultAllocator } from '../allocation/new-allocator.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * The property under which a handler carries its allocator. `bindAllocator`
@@ -105,7 +106,7 @@ export function getAssociatedAllocator(handler: unknown, fallback: Allocator = d
  */
 export function associate<F>(handler: F & CallableFunction, key: AssociationKey, value: unknown): F {
   if (typeof handler !== 'function') {
-    throw new TypeError(`a handler must be a function, got ${typeof handler}`);
+    throw new TypeError(`a handler must be a function, got ${describeValue(handler)}`);
   }
   const bound = Function.prototype.bind.call(handler, undefined) as F;
   const source = handler as unknown as Associations;

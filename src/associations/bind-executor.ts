@@ -2,6 +2,7 @@ import { associatedAllocator, associatedExecutor, getAssociated } from './associ
 import { carriedAllocator, carryAssociations } from './carry-associations.js';
 import type { Executor } from '../io-context/executor.js';
 import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * Binds `handler` to run through `ex` (a `Strand`, a context's executor):
@@ -28,7 +29,7 @@ import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor
  */
 export function bindExecutor<F>(ex: ExecutionContextLike, handler: F & CallableFunction): F {
   const executor = toExecutor(ex, 'bindExecutor');
-  if (typeof handler !== 'function') throw new TypeError(`bindExecutor: the handler must be a function, got ${typeof handler}`);
+  if (typeof handler !== 'function') throw new TypeError(`bindExecutor: the handler must be a function, got ${describeValue(handler)}`);
   const call = handler as unknown as (...args: unknown[]) => void;
   const allocator = carriedAllocator(handler);
   const bound = function (this: unknown, ...args: unknown[]): void {

@@ -6,9 +6,10 @@ import { getAssociatedCancellationSlot } from '../associations/bind-cancellation
 import { CancellationSignal } from './cancellation-signal.js';
 import { SlotChain } from './slot-chain.js';
 import { CancellationType } from './cancellation-type.js';
+import { describeValue } from '../errors/describe-value.js';
 
 function checkAbortSignal(signal: unknown, caller: string): asserts signal is AbortSignal {
-  if (!(signal instanceof AbortSignal)) throw new TypeError(`${caller}: the first argument must be an AbortSignal`);
+  if (!(signal instanceof AbortSignal)) throw new TypeError(`${caller}: the first argument must be an AbortSignal, got ${describeValue(signal)}`);
 }
 
 /**
@@ -36,7 +37,7 @@ function checkAbortSignal(signal: unknown, caller: string): asserts signal is Ab
  */
 export function bindAbortSignal<F>(signal: AbortSignal, handler: F & CallableFunction, type: CancellationType = CancellationType.terminal): F {
   checkAbortSignal(signal, 'bindAbortSignal');
-  if (typeof handler !== 'function') throw new TypeError(`bindAbortSignal: the handler must be a function, got ${typeof handler}`);
+  if (typeof handler !== 'function') throw new TypeError(`bindAbortSignal: the handler must be a function, got ${describeValue(handler)}`);
   const cancellation = new CancellationSignal();
   if (signal.aborted) {
     cancellation.latch(type);

@@ -4,6 +4,7 @@ import type { CompletionToken, Handler, Initiation, WrappedToken } from '../toke
 import type { SteadyTimer } from '../timer/steady-timer.js';
 import { CancellationType } from './cancellation-type.js';
 import { Deadline, type DeadlineOwner } from './deadline.js';
+import { describeValue } from '../errors/describe-value.js';
 
 type AnyHandler = (err: IoError | null, ...results: unknown[]) => void;
 
@@ -68,13 +69,13 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
 
 function checkToken(token: unknown, caller: string): void {
   if (typeof token !== 'function' && (typeof token !== 'object' || token === null)) {
-    throw new TypeError(`${caller}: the second argument must be a completion token, got ${token === null ? 'null' : typeof token}`);
+    throw new TypeError(`${caller}: the second argument must be a completion token, got ${describeValue(token)}`);
   }
 }
 
 function checkType(type: unknown, caller: string): asserts type is CancellationType {
   if (typeof type !== 'number' || !Number.isInteger(type) || type <= 0 || type > 0xffffffff) {
-    throw new TypeError(`${caller}: the type must be CancellationType flags other than none, got ${typeof type} ${String(type)}`);
+    throw new TypeError(`${caller}: the type must be CancellationType flags other than none, got ${describeValue(type)}`);
   }
 }
 
@@ -115,7 +116,7 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  */
 export function cancelAfter<T extends CompletionToken<never[]>>(ms: number, token: T, type: CancellationType = CancellationType.terminal): WrappedToken<T> {
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new TypeError(`cancelAfter: ms must be a non-negative number, got ${typeof ms} ${String(ms)}`);
+    throw new TypeError(`cancelAfter: ms must be a non-negative number, got ${describeValue(ms)}`);
   }
   checkToken(token, 'cancelAfter');
   checkType(type, 'cancelAfter');
@@ -138,7 +139,7 @@ export function cancelAfter<T extends CompletionToken<never[]>>(ms: number, toke
  * ```
  */
 export function cancelAt<T extends CompletionToken<never[]>>(time: number, token: T, type: CancellationType = CancellationType.terminal): WrappedToken<T> {
-  if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`cancelAt: time must be a number, got ${typeof time} ${String(time)}`);
+  if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`cancelAt: time must be a number, got ${describeValue(time)}`);
   checkToken(token, 'cancelAt');
   checkType(type, 'cancelAt');
   return new DeadlineToken(token, time, false, type);

@@ -1,9 +1,10 @@
 import { CancellationSlot } from './cancellation-slot.js';
 import type { CancellationType } from './cancellation-type.js';
+import { describeValue } from '../errors/describe-value.js';
 
 function checkType(type: unknown, caller: string): asserts type is CancellationType {
   if (typeof type !== 'number' || !Number.isInteger(type) || type < 0 || type > 0xffffffff) {
-    throw new TypeError(`${caller}: the type must be CancellationType flags, got ${String(type)}`);
+    throw new TypeError(`${caller}: the type must be CancellationType flags, got ${describeValue(type)}`);
   }
 }
 

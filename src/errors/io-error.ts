@@ -47,11 +47,17 @@ export type IoErrorCode =
   | 'unknown';
 
 /**
- * What `IoError` adds to a message: the code, and Node's errno/syscall where they exist.
+ * What `IoError` adds to a message: the code, Node's errno/syscall where
+ * they exist, and the endpoint the failed call was about.
  *
  * @example
  * ```ts
- * const err = new IoError('connection_refused', 'connect ECONNREFUSED 127.0.0.1:5555', { errno: -111, syscall: 'connect' });
+ * const err = new IoError('connection_refused', 'connect ECONNREFUSED 127.0.0.1:5555', {
+ *   errno: -111,
+ *   syscall: 'connect',
+ *   address: '127.0.0.1',
+ *   port: 5555,
+ * });
  * ```
  */
 export interface IoErrorDetails {
@@ -59,6 +65,12 @@ export interface IoErrorDetails {
   readonly errno?: number;
   /** The system call that failed, for example `'read'` or `'connect'`. */
   readonly syscall?: string;
+  /** The IP address a bind, listen, connect or send was for, for example `'127.0.0.1'`. */
+  readonly address?: string;
+  /** The port a bind, listen, connect or send was for. */
+  readonly port?: number;
+  /** The Unix socket path (or file) a bind, listen, connect or open was for. */
+  readonly path?: string;
   /** The original error, kept as the `IoError`'s `cause`. */
   readonly cause?: unknown;
 }
@@ -97,7 +109,10 @@ const defaultMessages: Readonly<Record<IoErrorCode, string>> = {
 
 /**
  * The error every operation completes with. `code` is stable and portable;
- * `errno` and `syscall` are Node's, when the error came from the system.
+ * `errno` and `syscall` are Node's, when the error came from the system;
+ * `address` and `port` (TCP, UDP) or `path` (Unix sockets) name the
+ * endpoint a failed bind, listen or connect was for, which the message
+ * names too: `listen EADDRINUSE 127.0.0.1:5555`.
  *
  * @example
  * ```ts
@@ -115,12 +130,33 @@ export class IoError extends Error {
   readonly errno: number | undefined;
   /** The failed system call when the error came from the system, else `undefined`. */
   readonly syscall: string | undefined;
+  /**
+   * The IP address the failed call was for (a listen, bind or connect
+   * endpoint, a datagram's destination), else `undefined`.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   new TcpAcceptor(ctx, { host: '127.0.0.1', port: 5555 });
+   * } catch (err) {
+   *   if (IoError.is(err, 'address_in_use')) console.error(`${err.address}:${err.port} is taken`);
+   * }
+   * ```
+   */
+  readonly address: string | undefined;
+  /** The port the failed call was for, with `address`, else `undefined`. */
+  readonly port: number | undefined;
+  /** The Unix socket path (or file) the failed call was for, else `undefined`. */
+  readonly path: string | undefined;
 
   constructor(code: IoErrorCode, message?: string, details?: IoErrorDetails) {
     super(message ?? defaultMessages[code], details?.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.errno = details?.errno;
     this.syscall = details?.syscall;
+    this.address = details?.address;
+    this.port = details?.port;
+    this.path = details?.path;
   }
 
   /**

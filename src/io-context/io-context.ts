@@ -3,10 +3,12 @@ import type { Allocator, AllocatorStats } from '../allocation/allocator.js';
 import { RecyclingAllocator } from '../allocation/recycling-allocator.js';
 import { allocationStatsChannel, type AllocationStatsMessage } from '../diagnostics/channels.js';
 import { HandlerTracker, type HandlerTrackingSink } from '../diagnostics/handler-tracker.js';
+import { describeValue } from '../errors/describe-value.js';
 import { IoError } from '../errors/io-error.js';
 import { OpQueue } from '../ops/op-queue.js';
 import type { Operation, OperationObserver } from '../ops/operation.js';
 import { beginTurn, createAlarm, endTurn, steadyClock, type Alarm, type Clock } from './clock.js';
+import { unwatchAtExit, watchAtExit, type ExitWarning, type ExitWarningSource } from './exit-warnings.js';
 import { IoExecutor } from './io-executor.js';
 
 /**
@@ -51,13 +53,41 @@ export interface IoContextOptions {
    * `1`, otherwise off. See `docs/diagnostics.md`.
    */
   readonly handlerTracking?: boolean | HandlerTrackingSink;
+  /**
+   * Whether the context warns, once, when the process exits normally and
+   * handlers it was given never ran because nobody ran it (default: `true`).
+   * Nothing runs by itself, as in asio; the warning only ends the silence:
+   *
+   * - `PROACTOR_CONTEXT_NEVER_RUN`: the context has outstanding work (queued
+   *   handlers, pending operations, work guards) and no `run()`, `runOne()`,
+   *   `runFor()`, `runUntil()`, `poll()` or `pollOne()` was ever called.
+   * - `PROACTOR_CONTEXT_STOPPED_WITH_WORK`: work was added after the
+   *   context stopped (by `stop()` or by running out of work) and it was
+   *   not `restart()`ed, so a later `run()` returned 0 at once or never came.
+   *
+   * A context that was `shutdown()`, one still running (the process exited
+   * from a handler) and one whose leftover work was already queued when it
+   * stopped never warn; neither does a process exiting with a non-zero code.
+   * The warning is a Node process warning of type `ProactorWarning`: it goes
+   * to stderr unless `--no-warnings` is given, and
+   * `process.on('warning', …)` sees it. Watching costs nothing per
+   * operation: a context registers itself once, when it first gets work
+   * while not running.
+   *
+   * @example
+   * ```ts
+   * // A context you hand to a framework that runs it, or drop on purpose:
+   * const ctx = new IoContext({ exitWarnings: false });
+   * ```
+   */
+  readonly exitWarnings?: boolean;
 }
 
 /** The tracker an `IoContext` gets for its `handlerTracking` option, or `null` when tracking is off. */
 function makeTracker(option: boolean | HandlerTrackingSink | undefined): HandlerTracker | null {
   if (typeof option === 'function') return new HandlerTracker(option);
   if (option === undefined) return process.env['PROACTOR_HANDLER_TRACKING'] === '1' ? new HandlerTracker(null) : null;
-  if (typeof option !== 'boolean') throw new TypeError(`IoContext: handlerTracking must be a boolean or a function, got ${typeof option}`);
+  if (typeof option !== 'boolean') throw new TypeError(`IoContext: handlerTracking must be a boolean or a function, got ${describeValue(option)}`);
   return option ? new HandlerTracker(null) : null;
 }
 
@@ -104,6 +134,9 @@ function keepAlive(): void {
  *    a deadline reached while a handler runs ends the run when it returns.
  *
  * Nothing runs before `run`/`runOne`/`runFor`/`runUntil`/`poll`/`pollOne`.
+ * A context left with work it never ran (never run, or given work after it
+ * stopped) says so with one process warning at exit; see
+ * `IoContextOptions.exitWarnings`.
  *
  * @example
  * ```ts
@@ -112,7 +145,7 @@ function keepAlive(): void {
  * const handlersRun = await ctx.run(); // 1
  * ```
  */
-export class IoContext implements OperationObserver {
+export class IoContext implements OperationObserver, ExitWarningSource {
   /** The allocator used for handlers without an associated one. */
   readonly allocator: Allocator;
   /** The monotonic clock timers and deadlines use. */
@@ -142,6 +175,14 @@ export class IoContext implements OperationObserver {
   #beforeDeadline: (() => void) | null = null;
   #keepAliveTimer: NodeJS.Timeout | null = null;
 
+  // The exit warning (see IoContextOptions.exitWarnings): whether it is on,
+  // whether a run or poll was ever started, whether work was added while the
+  // context was stopped, and the registration with the exit check.
+  readonly #exitWarnings: boolean;
+  #everRun = false;
+  #workAddedWhileStopped = false;
+  #exitWatch: WeakRef<ExitWarningSource> | null = null;
+
   readonly #onMicrotask = (): void => {
     this.#drainScheduled = false;
     this.#drain();
@@ -170,10 +211,13 @@ export class IoContext implements OperationObserver {
   };
 
   constructor(options: IoContextOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('IoContext options must be an object');
+    if (typeof options !== 'object' || options === null) throw new TypeError(`IoContext options must be an object, got ${describeValue(options)}`);
     this.allocator = options.allocator ?? new RecyclingAllocator();
     this.clock = options.clock ?? steadyClock;
     this.tracker = makeTracker(options.handlerTracking);
+    const exitWarnings = options.exitWarnings ?? true;
+    if (typeof exitWarnings !== 'boolean') throw new TypeError(`IoContext: exitWarnings must be a boolean, got ${describeValue(exitWarnings)}`);
+    this.#exitWarnings = exitWarnings;
     this.#executor = new IoExecutor(this);
   }
 
@@ -300,7 +344,7 @@ export class IoContext implements OperationObserver {
    * ```
    */
   runFor(ms: number): Promise<number> {
-    if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) throw new TypeError(`runFor: ms must be a non-negative number, got ${String(ms)}`);
+    if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) throw new TypeError(`runFor: ms must be a non-negative number, got ${describeValue(ms)}`);
     return this.#startRun(Infinity, this.clock.now() + ms);
   }
 
@@ -315,7 +359,7 @@ export class IoContext implements OperationObserver {
    * ```
    */
   runUntil(time: number): Promise<number> {
-    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`runUntil: time must be a number, got ${String(time)}`);
+    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`runUntil: time must be a number, got ${describeValue(time)}`);
     return this.#startRun(Infinity, time);
   }
 
@@ -390,6 +434,7 @@ export class IoContext implements OperationObserver {
   restart(): void {
     if (this.#running) throw new IoError('already_started', 'IoContext.restart: a run is active');
     if (!this.#shutDown) this.#stopped = false;
+    this.#workAddedWhileStopped = false;
   }
 
   /**
@@ -412,6 +457,7 @@ export class IoContext implements OperationObserver {
     this.tracker?.operation('io_context', this, 'shutdown');
     this.#shutDown = true;
     this.#stopped = true;
+    this.#unwatchExit();
     for (const service of [...this.#services]) service.shutdown();
     this.#services.clear();
     for (let op = this.#queue.shift(); op !== null; op = this.#queue.shift()) op.destroy();
@@ -488,7 +534,11 @@ export class IoContext implements OperationObserver {
    * ```
    */
   workStarted(): void {
-    if (!this.#shutDown) this.#outstanding++;
+    if (this.#shutDown) return;
+    this.#outstanding++;
+    // Two field reads per operation: work added inside a run (or poll) of a
+    // context that is not stopped is the common case and goes no further.
+    if (this.#stopped ? !this.#running && !this.#draining : !this.#everRun) this.#noteIdleWork();
   }
 
   /**
@@ -559,11 +609,54 @@ export class IoContext implements OperationObserver {
     this.#beforeDeadline = hook;
   }
 
+  /**
+   * @internal The warning this context leaves at exit (see
+   * `IoContextOptions.exitWarnings`), or `null`; asked by the exit check.
+   */
+  exitWarning(): ExitWarning | null {
+    if (!this.#exitWarnings || this.#shutDown || this.#running || this.#draining || this.#outstanding === 0) return null;
+    const work = this.#outstanding === 1 ? '1 unit of outstanding work' : `${this.#outstanding} units of outstanding work`;
+    const silence = 'Pass { exitWarnings: false } to new IoContext() to silence this warning.';
+    if (this.#stopped && this.#workAddedWhileStopped) {
+      return {
+        code: 'PROACTOR_CONTEXT_STOPPED_WITH_WORK',
+        message:
+          `The process is exiting with a stopped IoContext: ${work} added after its run ended never ran. A context ` +
+          `stopped by stop() or by running out of work runs nothing (run() returns 0 at once) until it is restarted: ` +
+          `call ctx.restart(), then ctx.run(). ${silence}`,
+      };
+    }
+    if (!this.#everRun) {
+      return {
+        code: 'PROACTOR_CONTEXT_NEVER_RUN',
+        message:
+          `The process is exiting with an IoContext that was never run: ${work} (queued handlers, pending operations ` +
+          `or work guards) never ran. Nothing runs by itself: call await ctx.run() after starting the first operations. ${silence}`,
+      };
+    }
+    return null;
+  }
+
+  /** Work was added with no run to do it (never run, or stopped): watch for exit. Not on the per-operation path of a run. */
+  #noteIdleWork(): void {
+    if (!this.#exitWarnings) return;
+    if (this.#stopped) this.#workAddedWhileStopped = true;
+    this.#exitWatch ??= watchAtExit(this);
+  }
+
+  #unwatchExit(): void {
+    if (this.#exitWatch === null) return;
+    unwatchAtExit(this.#exitWatch);
+    this.#exitWatch = null;
+  }
+
   /** `deadline` is a time on the context's clock, or `Infinity` for none. */
   #startRun(limit: number, deadline: number): Promise<number> {
     if (this.#running) return Promise.reject(new IoError('already_started', 'IoContext: a run is already active'));
     if (this.#draining) return Promise.reject(new IoError('already_started', 'IoContext: run called from a handler running in poll'));
+    this.#everRun = true;
     if (this.#stopped) return Promise.resolve(0);
+    this.#unwatchExit();
     if (this.#outstanding === 0) {
       this.#stopped = true;
       return Promise.resolve(0);
@@ -651,7 +744,9 @@ export class IoContext implements OperationObserver {
 
   #pollUpTo(limit: number): number {
     if (this.#draining) throw new IoError('already_started', 'IoContext.poll cannot be called from a handler running on this context');
+    this.#everRun = true;
     if (this.#stopped) return 0;
+    this.#unwatchExit();
     if (this.#outstanding === 0) {
       this.#stopped = true;
       return 0;

@@ -2,6 +2,7 @@ import { getAssociatedAllocator } from '../associations/associate.js';
 import { PostOp } from '../ops/post-op.js';
 import type { Executor } from './executor.js';
 import type { IoContext } from './io-context.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * The executor of an `IoContext` (`ctx.getExecutor()`). Posting allocates a
@@ -28,7 +29,7 @@ export class IoExecutor implements Executor {
 
   dispatch(handler: () => void): void {
     if (this.context.runningInThisThread()) {
-      if (typeof handler !== 'function') throw new TypeError(`dispatch: the handler must be a function, got ${typeof handler}`);
+      if (typeof handler !== 'function') throw new TypeError(`dispatch: the handler must be a function, got ${describeValue(handler)}`);
       handler();
     } else {
       this.#queue(handler, 'dispatch');
@@ -41,7 +42,7 @@ export class IoExecutor implements Executor {
 
   /** Queues `handler` in a `PostOp`; `how` names the call in errors and handler tracking. */
   #queue(handler: () => void, how: 'post' | 'dispatch' | 'defer'): void {
-    if (typeof handler !== 'function') throw new TypeError(`${how}: the handler must be a function, got ${typeof handler}`);
+    if (typeof handler !== 'function') throw new TypeError(`${how}: the handler must be a function, got ${describeValue(handler)}`);
     const ctx = this.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(PostOp).init(handler, allocator);

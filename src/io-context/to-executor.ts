@@ -1,5 +1,6 @@
 import type { Executor } from './executor.js';
 import { IoContext } from './io-context.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * Anything the free functions accept as where to run: a context or an executor (a `Strand` too).
@@ -19,5 +20,5 @@ export type ExecutionContextLike = IoContext | Executor;
 export function toExecutor(target: ExecutionContextLike, caller: string): Executor {
   if (target instanceof IoContext) return target.getExecutor();
   if (typeof target === 'object' && target !== null && typeof (target as Partial<Executor>).post === 'function') return target;
-  throw new TypeError(`${caller}: expected an IoContext or an executor`);
+  throw new TypeError(`${caller}: expected an IoContext or an executor, got ${describeValue(target)}`);
 }

@@ -8,6 +8,7 @@ import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 import { checkNotDetached } from './detached.js';
 import { DynamicBuffer } from './dynamic-buffer.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * A stream `asyncRead` and `asyncReadUntil` can read from: a `TcpSocket`, or
@@ -112,7 +113,7 @@ export function transferExactly(n: number): CompletionCondition {
 }
 
 function checkCount(n: unknown, what: string): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError(`${what}: n must be a non-negative integer, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError(`${what}: n must be a non-negative integer, got ${describeValue(n)}`);
 }
 
 /**

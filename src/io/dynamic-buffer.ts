@@ -1,13 +1,36 @@
 import { constants as bufferConstants } from 'node:buffer';
+import { describeValue } from '../errors/describe-value.js';
 
 const MIN_CAPACITY = 512;
+
+/**
+ * The `maxSize` of a `new DynamicBuffer()` given none: 1 MiB (1,048,576
+ * bytes). Sized for a server: a line, a header block or a framed message
+ * of the usual protocols fits many times over (Node's HTTP parser stops
+ * headers at 16 KiB), while a peer that never sends the delimiter makes
+ * `asyncReadUntil` hold at most 1 MiB for it before completing with
+ * `not_found`, instead of growing towards the 4 GiB a Node Buffer can be.
+ * Pass a size for a different bound, or `Infinity` for none (as large as
+ * Node allows).
+ *
+ * @example
+ * ```ts
+ * const lines = new DynamicBuffer(); // lines.maxSize === DEFAULT_DYNAMIC_BUFFER_MAX_SIZE
+ * const bodies = new DynamicBuffer(16 * DEFAULT_DYNAMIC_BUFFER_MAX_SIZE); // 16 MiB messages
+ * const anything = new DynamicBuffer(Infinity); // unbounded: the peer decides how much memory it takes
+ * ```
+ */
+export const DEFAULT_DYNAMIC_BUFFER_MAX_SIZE = 1024 * 1024;
 
 /**
  * A growable byte buffer in asio's `dynamic_buffer` style, for
  * `asyncReadUntil`: readable bytes (`data()`, `size`, `consume(n)`) followed
  * by writable space (`prepare(n)` then `commit(n)`). It never grows past
- * `maxSize`; `asyncReadUntil` fails with `not_found` when it is full and
- * holds no delimiter.
+ * `maxSize`: `prepare` throws a RangeError beyond it, and `asyncReadUntil`
+ * fails with `not_found` when it is full and holds no delimiter. The bound
+ * is `DEFAULT_DYNAMIC_BUFFER_MAX_SIZE` (1 MiB) unless the constructor is
+ * given one; `new DynamicBuffer(Infinity)` asks for none (up to Node's
+ * largest Buffer, `buffer.constants.MAX_LENGTH`).
  *
  * @example
  * ```ts
@@ -18,7 +41,7 @@ const MIN_CAPACITY = 512;
  * ```
  */
 export class DynamicBuffer {
-  /** The most bytes the buffer may hold. */
+  /** The most bytes the buffer may hold (for `Infinity`, Node's largest Buffer). */
   readonly maxSize: number;
   #storage: Buffer = Buffer.alloc(0);
   #start = 0;
@@ -26,11 +49,11 @@ export class DynamicBuffer {
   #prepared: Uint8Array | null = null;
   #preparedAt = -1;
 
-  constructor(maxSize: number = bufferConstants.MAX_LENGTH) {
-    if (typeof maxSize !== 'number' || !Number.isInteger(maxSize) || maxSize < 1) {
-      throw new TypeError(`DynamicBuffer: maxSize must be a positive integer, got ${String(maxSize)}`);
+  constructor(maxSize: number = DEFAULT_DYNAMIC_BUFFER_MAX_SIZE) {
+    if (typeof maxSize !== 'number' || !(Number.isInteger(maxSize) || maxSize === Infinity) || maxSize < 1) {
+      throw new TypeError(`DynamicBuffer: maxSize must be a positive integer or Infinity, got ${describeValue(maxSize)}`);
     }
-    this.maxSize = maxSize;
+    this.maxSize = Math.min(maxSize, bufferConstants.MAX_LENGTH);
   }
 
   /** How many readable bytes the buffer holds. */
@@ -70,7 +93,7 @@ export class DynamicBuffer {
    * ```
    */
   prepare(n: number): Uint8Array {
-    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.prepare: n must be a non-negative integer, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.prepare: n must be a non-negative integer, got ${describeValue(n)}`);
     const size = this.#end - this.#start;
     if (size + n > this.maxSize) throw new RangeError(`DynamicBuffer.prepare: ${size} + ${n} bytes exceed maxSize ${this.maxSize}`);
     let storage = this.#storage;
@@ -106,7 +129,7 @@ export class DynamicBuffer {
    * ```
    */
   commit(n: number): void {
-    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.commit: n must be a non-negative integer, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.commit: n must be a non-negative integer, got ${describeValue(n)}`);
     this.#end = Math.min(this.#end + n, this.#storage.length);
   }
 
@@ -121,7 +144,7 @@ export class DynamicBuffer {
    * ```
    */
   consume(n: number): void {
-    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.consume: n must be a non-negative integer, got ${String(n)}`);
+    if (!Number.isInteger(n) || n < 0) throw new TypeError(`DynamicBuffer.consume: n must be a non-negative integer, got ${describeValue(n)}`);
     this.#start = Math.min(this.#start + n, this.#end);
     if (this.#start === this.#end) {
       this.#start = 0;

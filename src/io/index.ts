@@ -1,4 +1,4 @@
-export { DynamicBuffer } from './dynamic-buffer.js';
+export { DynamicBuffer, DEFAULT_DYNAMIC_BUFFER_MAX_SIZE } from './dynamic-buffer.js';
 export {
   asyncWrite,
   asyncRead,

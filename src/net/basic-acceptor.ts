@@ -10,7 +10,7 @@ import type { Operation } from '../ops/operation.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 import { describeValue as describe } from '../errors/describe-value.js';
-import { errnoError } from './errno.js';
+import { errnoError, type ErrnoEndpoint } from './errno.js';
 
 /**
  * The default listen backlog (Node's).
@@ -37,7 +37,7 @@ export interface ClientHandle {
 
 /** @internal Checks the backlog option: a positive integer, `DEFAULT_BACKLOG` when absent. */
 export function backlogOf(options: unknown, what: string): number {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object`);
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object, got ${describe(options)}`);
   const backlog = (options as { backlog?: unknown }).backlog ?? DEFAULT_BACKLOG;
   if (typeof backlog !== 'number' || !Number.isInteger(backlog) || backlog < 1) {
     throw new TypeError(`${what}: backlog must be a positive integer, got ${describe(backlog)}`);
@@ -45,12 +45,15 @@ export function backlogOf(options: unknown, what: string): number {
   return backlog;
 }
 
-/** @internal Starts listening on a bound handle; closes it and throws the `IoError` on failure. */
-export function listenOn(handle: ServerHandle, backlog: number): void {
+/**
+ * @internal Starts listening on a bound handle; closes it and throws the
+ * `IoError` on failure, naming `endpoint` (`listen EADDRINUSE 127.0.0.1:5555`).
+ */
+export function listenOn(handle: ServerHandle, backlog: number, endpoint: ErrnoEndpoint): void {
   const status = handle.listen(backlog);
   if (status < 0) {
     handle.close();
-    throw errnoError(status, 'listen');
+    throw errnoError(status, 'listen', endpoint);
   }
 }
 

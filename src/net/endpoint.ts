@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * An IP endpoint: what `localEndpoint()`, `remoteEndpoint()` and `Resolver` report.
@@ -55,17 +56,17 @@ export type ConnectTarget = HostPort | Endpoint;
 /** @internal Throws a TypeError unless `port` is an integer in 0..65535. */
 export function checkPort(port: unknown, what: string): number {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`${what}: port must be an integer from 0 to 65535, got ${String(port)}`);
+    throw new TypeError(`${what}: port must be an integer from 0 to 65535, got ${describeValue(port)}`);
   }
   return port;
 }
 
 /** @internal Reads `{ host, port }` or `{ address, port }`, throwing a TypeError when malformed. */
 export function hostOf(target: unknown, what: string): string {
-  if (typeof target !== 'object' || target === null) throw new TypeError(`${what}: expected { host, port }, got ${target === null ? 'null' : typeof target}`);
+  if (typeof target !== 'object' || target === null) throw new TypeError(`${what}: expected { host, port }, got ${describeValue(target)}`);
   const t = target as { host?: unknown; address?: unknown };
   const host = t.host ?? t.address;
-  if (typeof host !== 'string' || host.length === 0) throw new TypeError(`${what}: host must be a non-empty string`);
+  if (typeof host !== 'string' || host.length === 0) throw new TypeError(`${what}: host must be a non-empty string, got ${describeValue(host)}`);
   return host;
 }
 

@@ -13,6 +13,7 @@ import { ResolveOp } from '../ops/resolve-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 import { familyOf, type Endpoint } from './endpoint.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /** Service names `asyncResolve` knows besides numeric ports. */
 const wellKnownServices: Readonly<Record<string, number>> = {
@@ -36,7 +37,7 @@ function portOf(service: unknown): number {
     const known = wellKnownServices[service];
     if (known !== undefined) return known;
   }
-  throw new TypeError(`Resolver.asyncResolve: service must be a port number or one of ${Object.keys(wellKnownServices).join(', ')}, got ${String(service)}`);
+  throw new TypeError(`Resolver.asyncResolve: service must be a port number or one of ${Object.keys(wellKnownServices).join(', ')}, got ${describeValue(service)}`);
 }
 
 function initiateResolve(handler: Handler<[Endpoint[]]>, resolver: Resolver, host: string, port: number): void {
@@ -101,7 +102,7 @@ export class Resolver {
    * ```
    */
   asyncResolve<T extends CompletionToken<[Endpoint[]]>>(host: string, service: string | number, token: T): CompletionResult<T, [Endpoint[]]> {
-    if (typeof host !== 'string' || host.length === 0) throw new TypeError('Resolver.asyncResolve: host must be a non-empty string');
+    if (typeof host !== 'string' || host.length === 0) throw new TypeError(`Resolver.asyncResolve: host must be a non-empty string, got ${describeValue(host)}`);
     const port = portOf(service);
     return asyncInitiate<[Endpoint[]], T, Resolver, string, number>(initiateResolve, token, this, host, port);
   }

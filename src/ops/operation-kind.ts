@@ -1,3 +1,5 @@
+import { describeValue } from '../errors/describe-value.js';
+
 /**
  * @internal The index of each kind of operation the runtime defines, stored
  * in every op as `kind`. Adding an op kind to the runtime is one line here:
@@ -83,7 +85,7 @@ export const OPERATION_KINDS: readonly OperationKind[] = kinds;
  */
 export function defineOperationKind(name: string): number {
   if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9]*$/.test(name)) {
-    throw new TypeError(`defineOperationKind: the name must be letters and digits, starting with a letter, got ${JSON.stringify(name)}`);
+    throw new TypeError(`defineOperationKind: the name must be letters and digits, starting with a letter, got ${describeValue(name)}`);
   }
   const known = kinds.indexOf(name);
   if (known !== -1) return known;

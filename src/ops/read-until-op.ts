@@ -20,6 +20,14 @@ export const READ_UNTIL_MAX_READ = 65536;
 const READ_UNTIL_MIN_READ = 512;
 const NO_BYTES = new Uint8Array(0);
 
+/** The `not_found` message of a full buffer: what happened and what to do about it. */
+function fullMessage(maxSize: number): string {
+  return (
+    `asyncReadUntil: the buffer is full (maxSize ${maxSize} bytes) and holds no delimiter; ` +
+    'if messages can be that long, give the DynamicBuffer a larger maxSize (or Infinity for no bound)'
+  );
+}
+
 /**
  * The composed `asyncReadUntil`: reads into a `DynamicBuffer` until it holds
  * the delimiter. Completion signature: `(err, n)` with `n` the bytes up to
@@ -155,7 +163,7 @@ export class ReadUntilOp extends ComposedOp {
     } else if (err !== null) {
       this.#finish(err, 0);
     } else if (dynbuf.size >= dynbuf.maxSize) {
-      this.#finish(new IoError('not_found', 'asyncReadUntil: the buffer is full and holds no delimiter'), 0);
+      this.#finish(new IoError('not_found', fullMessage(dynbuf.maxSize)), 0);
     } else if (!this.stopIfCancelled()) {
       this.#readMore();
     }

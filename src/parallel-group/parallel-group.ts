@@ -5,6 +5,7 @@ import { ParallelGroupOp, type MemberStart } from '../ops/parallel-group-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, DeferredOperation, Handler } from '../tokens/completion-token.js';
 import type { ParallelGroupCondition } from './wait-conditions.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * Any deferred operation, whatever its completion results.
@@ -100,7 +101,7 @@ export class ParallelGroup<Ops extends readonly AnyDeferredOperation[]> {
    */
   asyncWait<T extends CompletionToken<ParallelGroupResults<Ops>>>(condition: ParallelGroupCondition, token: T): CompletionResult<T, ParallelGroupResults<Ops>> {
     if (typeof condition !== 'function') {
-      throw new TypeError(`ParallelGroup.asyncWait: the condition must be a function such as waitForAll(), got ${condition === null ? 'null' : typeof condition}`);
+      throw new TypeError(`ParallelGroup.asyncWait: the condition must be a function such as waitForAll(), got ${describeValue(condition)}`);
     }
     const launch = asyncInitiate as unknown as (
       i: (h: Handler<unknown[]>, m: readonly MemberStart[], c: ParallelGroupCondition) => void,
@@ -128,7 +129,7 @@ export class ParallelGroup<Ops extends readonly AnyDeferredOperation[]> {
 export function makeParallelGroup<Ops extends AnyDeferredOperation[]>(...ops: Ops): ParallelGroup<Ops> {
   if (ops.length === 0) throw new TypeError('makeParallelGroup: expected at least one operation');
   ops.forEach((op, i) => {
-    if (typeof op !== 'function') throw new TypeError(`makeParallelGroup: operation ${String(i)} must be a deferred operation (made with the deferred token), got ${op === null ? 'null' : typeof op}`);
+    if (typeof op !== 'function') throw new TypeError(`makeParallelGroup: operation ${String(i)} must be a deferred operation (made with the deferred token), got ${describeValue(op)}`);
   });
   return new ParallelGroup(Object.freeze([...ops]) as unknown as Ops);
 }

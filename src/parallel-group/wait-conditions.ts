@@ -1,5 +1,6 @@
 import { CancellationType } from '../cancellation/cancellation-type.js';
 import type { IoError } from '../errors/io-error.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * When a parallel group stops waiting: called after each member completes
@@ -20,7 +21,7 @@ const forAll: ParallelGroupCondition = () => CancellationType.none;
 
 function checkType(type: unknown, caller: string): asserts type is CancellationType {
   if (typeof type !== 'number' || !Number.isInteger(type) || type <= 0 || type > 0xffffffff) {
-    throw new TypeError(`${caller}: the type must be CancellationType flags other than none, got ${typeof type} ${String(type)}`);
+    throw new TypeError(`${caller}: the type must be CancellationType flags other than none, got ${describeValue(type)}`);
   }
 }
 

@@ -11,6 +11,7 @@ import type { Operation } from '../ops/operation.js';
 import { SignalWaitOp } from '../ops/signal-wait-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * How many signals a set remembers while no wait is pending; older ones are dropped beyond it.
@@ -28,7 +29,7 @@ const uncatchable = new Set(['SIGKILL', 'SIGSTOP']);
 
 function checkSignalName(name: unknown, caller: string): asserts name is NodeJS.Signals {
   if (typeof name !== 'string' || !Object.hasOwn(constants.signals, name) || uncatchable.has(name)) {
-    throw new TypeError(`${caller}: expected a catchable signal name such as 'SIGINT', got ${String(name)}`);
+    throw new TypeError(`${caller}: expected a catchable signal name such as 'SIGINT', got ${describeValue(name)}`);
   }
 }
 
@@ -75,7 +76,7 @@ export class SignalSet implements CancellableOpOwner {
 
   /** @param names the signals to add at once, for example `'SIGINT', 'SIGTERM'`. */
   constructor(ctx: IoContext, ...names: string[]) {
-    if (!(ctx instanceof IoContext)) throw new TypeError('SignalSet: the first argument must be an IoContext');
+    if (!(ctx instanceof IoContext)) throw new TypeError(`SignalSet: the first argument must be an IoContext, got ${describeValue(ctx)}`);
     for (const name of names) checkSignalName(name, 'SignalSet');
     this.#ctx = ctx;
     ctx.addService(this.#service);
@@ -229,7 +230,7 @@ export class SignalSet implements CancellableOpOwner {
   };
 
   #startWait(handler: Handler<[string]>): void {
-    if (typeof handler !== 'function') throw new TypeError(`SignalSet.asyncWait: the handler must be a function, got ${typeof handler}`);
+    if (typeof handler !== 'function') throw new TypeError(`SignalSet.asyncWait: the handler must be a function, got ${describeValue(handler)}`);
     const ctx = this.#ctx;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(SignalWaitOp).init(handler, allocator, this);

@@ -4,6 +4,7 @@ import type { IoContext, IoService } from '../io-context/io-context.js';
 import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor.js';
 import { OpQueue } from '../ops/op-queue.js';
 import { PostOp } from '../ops/post-op.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * An executor that runs its handlers one at a time, in FIFO order, on an
@@ -118,7 +119,7 @@ export class Strand implements Executor {
    * ```
    */
   dispatch(handler: () => void): void {
-    if (typeof handler !== 'function') throw new TypeError(`Strand.dispatch: the handler must be a function, got ${typeof handler}`);
+    if (typeof handler !== 'function') throw new TypeError(`Strand.dispatch: the handler must be a function, got ${describeValue(handler)}`);
     if (this.#running) {
       handler();
       return;
@@ -159,7 +160,7 @@ export class Strand implements Executor {
   }
 
   #enqueue(handler: () => void, how: 'post' | 'dispatch' | 'defer'): void {
-    if (typeof handler !== 'function') throw new TypeError(`Strand.${how}: the handler must be a function, got ${typeof handler}`);
+    if (typeof handler !== 'function') throw new TypeError(`Strand.${how}: the handler must be a function, got ${describeValue(handler)}`);
     const ctx = this.context;
     if (ctx.isShutDown()) return;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);

@@ -1,4 +1,5 @@
 import type { Alarm, Clock } from '../io-context/clock.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /** One alarm on a `ManualClock`. */
 class ManualAlarm implements Alarm {
@@ -13,7 +14,7 @@ class ManualAlarm implements Alarm {
   }
 
   set(time: number): void {
-    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`Alarm.set: time must be a number, got ${String(time)}`);
+    if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`Alarm.set: time must be a number, got ${describeValue(time)}`);
     this.#clock.arm(this, time);
   }
 
@@ -53,7 +54,7 @@ export class ManualClock implements Clock {
 
   /** @param start the initial reading of `now()` (default 0). */
   constructor(start = 0) {
-    if (typeof start !== 'number' || !Number.isFinite(start)) throw new TypeError(`ManualClock: start must be a finite number, got ${String(start)}`);
+    if (typeof start !== 'number' || !Number.isFinite(start)) throw new TypeError(`ManualClock: start must be a finite number, got ${describeValue(start)}`);
     this.#now = start;
   }
 
@@ -76,7 +77,7 @@ export class ManualClock implements Clock {
    * ```
    */
   advance(ms: number): void {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new TypeError(`ManualClock.advance: ms must be a finite non-negative number, got ${String(ms)}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new TypeError(`ManualClock.advance: ms must be a finite non-negative number, got ${describeValue(ms)}`);
     this.#stepTo(this.#now + ms);
   }
 
@@ -91,7 +92,7 @@ export class ManualClock implements Clock {
    */
   set(time: number): void {
     if (typeof time !== 'number' || !Number.isFinite(time) || time < this.#now) {
-      throw new TypeError(`ManualClock.set: time must be a finite number not before now() (${this.#now}), got ${String(time)}`);
+      throw new TypeError(`ManualClock.set: time must be a finite number not before now() (${this.#now}), got ${describeValue(time)}`);
     }
     this.#stepTo(time);
   }
@@ -112,7 +113,7 @@ export class ManualClock implements Clock {
   }
 
   createAlarm(callback: () => void): Alarm {
-    if (typeof callback !== 'function') throw new TypeError('ManualClock.createAlarm: the callback must be a function');
+    if (typeof callback !== 'function') throw new TypeError(`ManualClock.createAlarm: the callback must be a function, got ${describeValue(callback)}`);
     return new ManualAlarm(this, callback);
   }
 

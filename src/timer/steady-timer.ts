@@ -10,9 +10,10 @@ import { WaitOp } from '../ops/wait-op.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 import { TimerQueue } from './timer-queue.js';
+import { describeValue } from '../errors/describe-value.js';
 
 function checkTime(value: unknown, caller: string, what: string): asserts value is number {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${caller}: ${what} must be a number, got ${String(value)}`);
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${caller}: ${what} must be a number, got ${describeValue(value)}`);
 }
 
 /**
@@ -69,7 +70,7 @@ export class SteadyTimer implements CancellableOpOwner {
    * @param expiry the initial expiry on `ctx.clock` (default: now, see the class notes, so already expired)
    */
   constructor(ctx: IoContext, expiry?: number) {
-    if (!(ctx instanceof IoContext)) throw new TypeError('SteadyTimer: the first argument must be an IoContext');
+    if (!(ctx instanceof IoContext)) throw new TypeError(`SteadyTimer: the first argument must be an IoContext, got ${describeValue(ctx)}`);
     if (expiry !== undefined) checkTime(expiry, 'SteadyTimer', 'expiry');
     this.#ctx = ctx;
     const queue = TimerQueue.of(ctx);
@@ -310,7 +311,7 @@ export class SteadyTimer implements CancellableOpOwner {
   };
 
   #startWait(handler: Handler): void {
-    if (typeof handler !== 'function') throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${typeof handler}`);
+    if (typeof handler !== 'function') throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${describeValue(handler)}`);
     const ctx = this.#ctx;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(WaitOp).init(handler, allocator, this);

@@ -3,6 +3,7 @@ import type { IoError } from '../errors/io-error.js';
 import { asyncInitiate } from './async-initiate.js';
 import type { AsTuple, Handler, Initiation, TokenAdapter, UsePromise } from './completion-token.js';
 import { usePromise } from './use-promise.js';
+import { describeValue } from '../errors/describe-value.js';
 
 /**
  * Adapts a token so the operation reports one value, `[err, ...results]`,
@@ -23,7 +24,7 @@ import { usePromise } from './use-promise.js';
 export function asTuple<Inner = UsePromise>(token: Inner = usePromise as Inner): AsTuple<Inner> {
   if (token === usePromise) return tupleToken as AsTuple<Inner>;
   if (typeof token !== 'function' && (typeof token !== 'object' || token === null || typeof (token as Partial<TokenAdapter>).launch !== 'function')) {
-    throw new TypeError(`asTuple: expected a completion token such as usePromise, got ${token === null ? 'null' : typeof token}`);
+    throw new TypeError(`asTuple: expected a completion token such as usePromise, got ${describeValue(token)}`);
   }
   return new TupleToken(token);
 }

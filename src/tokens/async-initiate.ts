@@ -1,4 +1,5 @@
 import type { CompletionResult, CompletionToken, Initiation, TokenAdapter } from './completion-token.js';
+import { describeValue } from '../errors/describe-value.js';
 
 function isTokenAdapter(token: unknown): token is TokenAdapter {
   return typeof token === 'object' && token !== null && typeof (token as Partial<TokenAdapter>).launch === 'function';
@@ -40,5 +41,5 @@ export function asyncInitiate<R extends unknown[], T extends CompletionToken<R>,
   if (isTokenAdapter(token)) {
     return token.launch(initiation, a as A, b as B, c as C) as CompletionResult<T, R>;
   }
-  throw new TypeError(`a completion token must be a function or a token such as usePromise, got ${token === null ? 'null' : typeof token}`);
+  throw new TypeError(`a completion token must be a function or a token such as usePromise, got ${describeValue(token)}`);
 }

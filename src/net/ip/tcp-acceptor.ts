@@ -6,6 +6,7 @@ import { BasicAcceptor, backlogOf, listenOn, type ClientHandle, type ServerHandl
 import { checkPort, familyOf, hostOf, type Endpoint, type HostPort } from '../endpoint.js';
 import { errnoError } from '../errno.js';
 import { TcpSocket } from './tcp-socket.js';
+import { describeValue } from '../../errors/describe-value.js';
 
 /**
  * Options for `new TcpAcceptor(ctx, endpoint, options)`.
@@ -53,7 +54,9 @@ function wrapAccepted(ctx: IoContext, client: ClientHandle): TcpSocket {
  * address literal (resolve names with `Resolver` first) so no lookup is
  * needed, and libuv's bind and listen run inside the call. A failure (for
  * example a port in use) throws an `IoError` (`address_in_use`) from the
- * constructor, and `localEndpoint()` is valid as soon as it returns.
+ * constructor, whose message and `address`/`port` name the endpoint
+ * (`listen EADDRINUSE 127.0.0.1:5555 …`), and `localEndpoint()` is valid as
+ * soon as it returns.
  *
  * Accepted sockets use the handle transport and read straight into the
  * caller's buffers (see `TcpSocket`).
@@ -80,12 +83,12 @@ export class TcpAcceptor extends BasicAcceptor<TcpSocket> {
     const host = hostOf(endpoint, 'TcpAcceptor');
     const port = checkPort((endpoint as { port?: unknown }).port, 'TcpAcceptor');
     const family = net.isIP(host);
-    if (family === 0) throw new TypeError(`TcpAcceptor: host must be an IP address literal (resolve names with Resolver), got '${host}'`);
+    if (family === 0) throw new TypeError(`TcpAcceptor: host must be an IP address literal (resolve names with Resolver), got ${describeValue(host)}`);
     const backlog = backlogOf(options, 'TcpAcceptor');
-    if (options.reuseAddress !== undefined && typeof options.reuseAddress !== 'boolean') throw new TypeError('TcpAcceptor: reuseAddress must be a boolean');
+    if (options.reuseAddress !== undefined && typeof options.reuseAddress !== 'boolean') throw new TypeError(`TcpAcceptor: reuseAddress must be a boolean, got ${describeValue(options.reuseAddress)}`);
     const handle = createServerHandle('TcpAcceptor')(host, port, family);
-    if (typeof handle === 'number') throw errnoError(handle, 'bind');
-    listenOn(handle, backlog);
+    if (typeof handle === 'number') throw errnoError(handle, 'bind', { address: host, port });
+    listenOn(handle, backlog, { address: host, port });
     super(ctx, 'TcpAcceptor', handle, backlog, wrapAccepted);
     const name: Record<string, unknown> = {};
     handle.getsockname(name);

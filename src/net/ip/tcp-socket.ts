@@ -4,6 +4,7 @@ import type { CompletionResult, CompletionToken } from '../../tokens/completion-
 import { BasicStreamSocket } from '../basic-stream-socket.js';
 import { checkPort, familyOf, hostOf, type ConnectTarget, type Endpoint } from '../endpoint.js';
 import { IoError } from '../../errors/io-error.js';
+import { describeValue } from '../../errors/describe-value.js';
 
 /**
  * A TCP stream socket, with asio's `tcp::socket` semantics: every stream
@@ -70,7 +71,7 @@ export class TcpSocket extends BasicStreamSocket {
    * ```
    */
   static fromNetSocket(ctx: IoContext, socket: net.Socket): TcpSocket {
-    if (!(socket instanceof net.Socket)) throw new TypeError('TcpSocket.fromNetSocket: expected a net.Socket or tls.TLSSocket');
+    if (!(socket instanceof net.Socket)) throw new TypeError(`TcpSocket.fromNetSocket: expected a net.Socket or tls.TLSSocket, got ${describeValue(socket)}`);
     if (socket.destroyed) throw new TypeError('TcpSocket.fromNetSocket: the socket is already destroyed');
     const s = new TcpSocket(ctx);
     s.adoptStream(socket);
@@ -173,7 +174,7 @@ export class TcpSocket extends BasicStreamSocket {
    */
   setKeepAlive(on: boolean, delayMs?: number): void {
     if (delayMs !== undefined && (typeof delayMs !== 'number' || !(delayMs >= 0))) {
-      throw new TypeError(`TcpSocket.setKeepAlive: delayMs must be a non-negative number, got ${String(delayMs)}`);
+      throw new TypeError(`TcpSocket.setKeepAlive: delayMs must be a non-negative number, got ${describeValue(delayMs)}`);
     }
     this.connectedSocket('setKeepAlive').setKeepAlive(on, delayMs ?? 0);
   }

@@ -28,7 +28,8 @@ export interface UnixAcceptorOptions {
  *
  * The socket file is made in the constructor, synchronously: a path in use
  * (a live server, or a file left behind) throws `IoError` `address_in_use`,
- * a directory that does not exist `not_found`, and a path longer than
+ * a directory that does not exist `not_found` (the message and the error's
+ * `path` name the path: `bind EADDRINUSE /tmp/echo.sock …`), and a path longer than
  * `MAX_LOCAL_PATH` is a `TypeError`. `close()` removes the socket file.
  * Accepted sockets are `UnixSocket`s on the handle transport.
  *
@@ -53,8 +54,8 @@ export class UnixAcceptor extends BasicAcceptor<UnixSocket> {
     const backlog = backlogOf(options, 'UnixAcceptor');
     // Node's factory makes a pipe handle and binds it to the path for port and address type -1.
     const handle = createServerHandle('UnixAcceptor')(path, -1, -1);
-    if (typeof handle === 'number') throw errnoError(handle, 'bind');
-    listenOn(handle, backlog);
+    if (typeof handle === 'number') throw errnoError(handle, 'bind', { path });
+    listenOn(handle, backlog, { path });
     super(ctx, 'UnixAcceptor', handle, backlog, (c: IoContext, client: ClientHandle) => UnixSocket.fromAcceptedHandle(c, client, path));
     this.#endpoint = { path };
   }
