@@ -47,12 +47,17 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
       this.#start(initiation, inner as AnyHandler, a, b, c);
       return undefined;
     }
+    return this.#launchInner(initiation, a, b, c);
+  }
+
+  // Apart from `launch`: a closure in `launch` would make every call allocate its scope, the callback path's too.
+  #launchInner<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, a: A, b: B, c: C): unknown {
     const initiateWithDeadline = (handler: Handler<R>, a2: A, b2: B, c2: C): void => {
       this.#start(initiation, handler as unknown as AnyHandler, a2, b2, c2);
     };
     // Typed as returning `unknown`: what comes back is whatever the inner token makes it.
     const launchInner = asyncInitiate as unknown as (i: Initiation<R, A, B, C>, t: unknown, a: A, b: B, c: C) => unknown;
-    return launchInner(initiateWithDeadline, inner, a, b, c);
+    return launchInner(initiateWithDeadline, this.inner, a, b, c);
   }
 
   #start<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, target: AnyHandler, a: A, b: B, c: C): void {

@@ -75,8 +75,13 @@ export class Deadline implements SlotWatcher, CancellationHandler {
       else if (arity === 2) target(err, a);
       else if (arity === 3) target(err, a, b);
       else if (arity === 4) target(err, a, b, c);
-      // eslint-disable-next-line prefer-rest-params -- the rare long signature; see above
-      else Reflect.apply(target, undefined, arguments);
+      else {
+        // The rare long signature (a parallel group's): indexed reads keep `arguments` from being materialised on the common path.
+        const all = new Array<unknown>(arity);
+        // eslint-disable-next-line prefer-rest-params -- see above
+        for (let i = 0; i < arity; i++) all[i] = arguments[i];
+        Reflect.apply(target, undefined, all);
+      }
     };
     Object.defineProperty(handler, associatedAllocator, { get: () => carriedAllocator(this.target) });
     Object.defineProperty(handler, associatedExecutor, { get: () => getAssociated(this.target, associatedExecutor) });
