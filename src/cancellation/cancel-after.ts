@@ -1,4 +1,8 @@
+import type { Allocator } from '../allocation/allocator.js';
+import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
+import { carriedAllocator } from '../associations/carry-associations.js';
 import type { IoError } from '../errors/io-error.js';
+import type { CancellationSlot } from './cancellation-slot.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionToken, Handler, Initiation, WrappedToken } from '../tokens/completion-token.js';
 import type { SteadyTimer } from '../timer/steady-timer.js';
@@ -17,9 +21,15 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
   readonly #relative: boolean;
   /** A deadline whose operation completed, kept for the next one (a chain uses one forever). */
   #idle: Deadline | null = null;
+  /** A callback's associations, read once: a chain's every operation would otherwise look them up again. */
+  readonly #innerAllocator: Allocator | undefined;
+  readonly #innerSlot: CancellationSlot | null;
 
   constructor(inner: T, time: number, relative: boolean, type: CancellationType) {
     this.inner = inner;
+    const callback = typeof inner === 'function';
+    this.#innerAllocator = callback ? carriedAllocator(inner) : undefined;
+    this.#innerSlot = callback ? getAssociatedCancellationSlot(inner) : null;
     this.#time = time;
     this.#relative = relative;
     this.type = type;
@@ -44,7 +54,7 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
   launch<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, a: A, b: B, c: C): unknown {
     const inner = this.inner;
     if (typeof inner === 'function') {
-      this.#start(initiation, inner as AnyHandler, a, b, c);
+      this.#start(initiation, inner as AnyHandler, this.#innerAllocator, this.#innerSlot, a, b, c);
       return undefined;
     }
     return this.#launchInner(initiation, a, b, c);
@@ -53,16 +63,24 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
   // Apart from `launch`: a closure in `launch` would make every call allocate its scope, the callback path's too.
   #launchInner<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, a: A, b: B, c: C): unknown {
     const initiateWithDeadline = (handler: Handler<R>, a2: A, b2: B, c2: C): void => {
-      this.#start(initiation, handler as unknown as AnyHandler, a2, b2, c2);
+      this.#start(initiation, handler as unknown as AnyHandler, carriedAllocator(handler), getAssociatedCancellationSlot(handler), a2, b2, c2);
     };
     // Typed as returning `unknown`: what comes back is whatever the inner token makes it.
     const launchInner = asyncInitiate as unknown as (i: Initiation<R, A, B, C>, t: unknown, a: A, b: B, c: C) => unknown;
     return launchInner(initiateWithDeadline, this.inner, a, b, c);
   }
 
-  #start<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, target: AnyHandler, a: A, b: B, c: C): void {
+  #start<R extends unknown[], A, B, C>(
+    initiation: Initiation<R, A, B, C>,
+    target: AnyHandler,
+    allocator: Allocator | undefined,
+    outer: CancellationSlot | null,
+    a: A,
+    b: B,
+    c: C,
+  ): void {
     const deadline = this.#take();
-    deadline.begin(target);
+    deadline.begin(target, allocator, outer);
     try {
       initiation(deadline.handler, a, b, c);
     } catch (error) {
@@ -108,7 +126,8 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  * - Cost: one timer wait per operation. Made once and reused by a chain
  *   (`const timedRead = cancelAfter(5000, onRead)`), a callback token
  *   allocates nothing per operation; with a `HandlerAllocator` bound to the
- *   callback the timer's op comes from it too. A token used by several
+ *   callback the timer's op comes from it too (a callback's allocator and
+ *   slot are read when the token is made). A token used by several
  *   operations at once keeps a deadline for each.
  *
  * Completion signature: the operation's own.

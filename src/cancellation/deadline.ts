@@ -1,6 +1,5 @@
-import { carriedAllocator } from '../associations/carry-associations.js';
 import { associatedAllocator, associatedCancellationSlot, associatedExecutor, getAssociated } from '../associations/associate.js';
-import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
+import type { Allocator } from '../allocation/allocator.js';
 import type { IoError } from '../errors/io-error.js';
 import type { IoContext } from '../io-context/io-context.js';
 import { SteadyTimer } from '../timer/steady-timer.js';
@@ -83,7 +82,8 @@ export class Deadline implements SlotWatcher, CancellationHandler {
         Reflect.apply(target, undefined, all);
       }
     };
-    Object.defineProperty(handler, associatedAllocator, { get: () => carriedAllocator(this.target) });
+    // Data properties set once per operation by `begin`: reading them is a plain load, not a getter and a lookup on the target.
+    Object.defineProperty(handler, associatedAllocator, { value: undefined, writable: true });
     Object.defineProperty(handler, associatedExecutor, { get: () => getAssociated(this.target, associatedExecutor) });
     Object.defineProperty(handler, associatedCancellationSlot, { value: slot });
     this.handler = handler;
@@ -95,8 +95,14 @@ export class Deadline implements SlotWatcher, CancellationHandler {
       }
       if (err === null && this.#pending) this.#signal.emit(this.#owner.type);
     };
-    Object.defineProperty(onTimer, associatedAllocator, { get: () => carriedAllocator(this.target) });
+    Object.defineProperty(onTimer, associatedAllocator, { value: undefined, writable: true });
     this.#onTimer = onTimer;
+  }
+
+  /** Gives the operation's handler and the timer's the allocator `target` carries. */
+  #carry(allocator: Allocator | undefined): void {
+    (this.handler as { [associatedAllocator]?: Allocator | undefined })[associatedAllocator] = allocator;
+    (this.#onTimer as { [associatedAllocator]?: Allocator | undefined })[associatedAllocator] = allocator;
   }
 
   /** The context of the operation in flight, once it is pending (so a deadline chained to another can arm on it). */
@@ -104,12 +110,13 @@ export class Deadline implements SlotWatcher, CancellationHandler {
     return this.#armed ? (this.#timer?.context ?? null) : null;
   }
 
-  /** An operation is about to start with `handler`; its results go to `target`. */
-  begin(target: AnyHandler): void {
+  /** An operation is about to start with `handler`; its results go to `target`, which carries `allocator` and the slot `outer`. */
+  begin(target: AnyHandler, allocator: Allocator | undefined, outer: CancellationSlot | null): void {
     this.target = target;
+    this.#carry(allocator);
     this.#pending = true;
     this.#armed = false;
-    this.#outer = getAssociatedCancellationSlot(target);
+    this.#outer = outer;
   }
 
   /** The start threw before the operation existed: nothing will complete. */
@@ -119,10 +126,13 @@ export class Deadline implements SlotWatcher, CancellationHandler {
 
   installed(handler: CancellationHandler | CancellationHandlerFunction): void {
     if (!this.#pending || this.#armed) return;
-    const ctx = operationContext(handler);
-    if (ctx === null) return;
     let timer = this.#timer;
-    if (timer === null || timer.context !== ctx) timer = this.#timer = new SteadyTimer(ctx);
+    // The common case first: an operation on the context the last one was on.
+    if (timer === null || (handler as { observer?: unknown }).observer !== timer.context) {
+      const ctx = operationContext(handler);
+      if (ctx === null) return;
+      if (timer === null || timer.context !== ctx) timer = this.#timer = new SteadyTimer(ctx);
+    }
     this.#armed = true;
     this.#owner.arm(timer);
     this.#waits++;
@@ -149,6 +159,7 @@ export class Deadline implements SlotWatcher, CancellationHandler {
       outer.clearIf(this);
     }
     this.target = null;
+    this.#carry(undefined);
     this.#owner.release(this);
     return target;
   }
