@@ -25,6 +25,8 @@ import { toExecutor, type ExecutionContextLike } from '../io-context/to-executor
  *   strand.runningInThisThread(); // true
  * }));
  * ```
+ *
+ * @category Strands
  */
 export function bindExecutor<F>(ex: ExecutionContextLike, handler: F & CallableFunction): F {
   const executor = toExecutor(ex, 'bindExecutor');
@@ -53,6 +55,8 @@ export function bindExecutor<F>(ex: ExecutionContextLike, handler: F & CallableF
  * getAssociatedExecutor(h, ctx.getExecutor()) === strand;                 // true
  * getAssociatedExecutor(() => undefined, ctx.getExecutor()) === ctx.getExecutor(); // true
  * ```
+ *
+ * @category Strands
  */
 export function getAssociatedExecutor(handler: unknown, fallback: Executor): Executor;
 export function getAssociatedExecutor(handler: unknown, fallback?: Executor): Executor | undefined;

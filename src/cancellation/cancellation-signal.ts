@@ -26,6 +26,8 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  * }));
  * cancel.emit(CancellationType.terminal);
  * ```
+ *
+ * @category Cancellation
  */
 export class CancellationSignal {
   readonly #slot = CancellationSlot.connected();

@@ -55,6 +55,8 @@ interface NodeSystemError {
  * err.code;    // 'connection_reset'
  * err.syscall; // 'read'
  * ```
+ *
+ * @category Errors
  */
 export function fromNodeError(err: unknown): IoError {
   if (err instanceof IoError) return err;

@@ -14,6 +14,8 @@
  *   if (err && isDisconnect(err.code)) socket.close();
  * });
  * ```
+ *
+ * @category Errors
  */
 export type IoErrorCode =
   | 'eof'
@@ -53,6 +55,8 @@ export type IoErrorCode =
  * ```ts
  * const err = new IoError('connection_refused', 'connect ECONNREFUSED 127.0.0.1:5555', { errno: -111, syscall: 'connect' });
  * ```
+ *
+ * @category Errors
  */
 export interface IoErrorDetails {
   /** Node's (negative) errno, for example `-104` for `ECONNRESET`. */
@@ -105,6 +109,8 @@ const defaultMessages: Readonly<Record<IoErrorCode, string>> = {
  *   if (err?.code === 'eof') return socket.close();
  * });
  * ```
+ *
+ * @category Errors
  */
 export class IoError extends Error {
   /** Always `'IoError'`. */

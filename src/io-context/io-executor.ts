@@ -14,6 +14,8 @@ import type { IoContext } from './io-context.js';
  * ex.post(() => console.log('queued'));
  * post(ex, usePromise).then(() => console.log('the free function takes executors too'));
  * ```
+ *
+ * @category Run loop
  */
 export class IoExecutor implements Executor {
   readonly context: IoContext;

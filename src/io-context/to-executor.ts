@@ -12,6 +12,8 @@ import { IoContext } from './io-context.js';
  * later(ctx, () => undefined);
  * later(new Strand(ctx), () => undefined);
  * ```
+ *
+ * @category Run loop
  */
 export type ExecutionContextLike = IoContext | Executor;
 

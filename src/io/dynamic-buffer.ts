@@ -16,6 +16,8 @@ const MIN_CAPACITY = 512;
  * const line = Buffer.from(lines.data().subarray(0, n)).toString();
  * lines.consume(n);
  * ```
+ *
+ * @category Composed I/O
  */
 export class DynamicBuffer {
   /** The most bytes the buffer may hold. */

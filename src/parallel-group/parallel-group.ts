@@ -13,6 +13,8 @@ import type { ParallelGroupCondition } from './wait-conditions.js';
  * ```ts
  * const members: AnyDeferredOperation[] = [socket.asyncReadSome(buf, deferred), timer.asyncWait(deferred)];
  * ```
+ *
+ * @category Parallel groups
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a member may have any completion signature
 export type AnyDeferredOperation = DeferredOperation<any>;
@@ -24,6 +26,8 @@ export type AnyDeferredOperation = DeferredOperation<any>;
  * ```ts
  * type ReadResult = MemberResult<DeferredOperation<[number]>>; // [IoError | null, number]
  * ```
+ *
+ * @category Parallel groups
  */
 export type MemberResult<D> = D extends DeferredOperation<infer R> ? [IoError | null, ...R] : never;
 
@@ -35,6 +39,8 @@ export type MemberResult<D> = D extends DeferredOperation<infer R> ? [IoError | 
  * type Race = ParallelGroupResults<[DeferredOperation<[number]>, DeferredOperation<[]>]>;
  * // [order: number[], [IoError | null, number], [IoError | null]]
  * ```
+ *
+ * @category Parallel groups
  */
 export type ParallelGroupResults<Ops extends readonly AnyDeferredOperation[]> = [order: number[], ...results: { [K in keyof Ops]: MemberResult<Ops[K]> }];
 
@@ -53,6 +59,8 @@ function initiateGroup(handler: Handler<unknown[]>, members: readonly MemberStar
  * const group = makeParallelGroup(socket.asyncReadSome(buf, deferred), timer.asyncWait(deferred));
  * const [order, [readErr, n], [waitErr]] = await group.asyncWait(waitForOne(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export class ParallelGroup<Ops extends readonly AnyDeferredOperation[]> {
   readonly #ops: Ops;
@@ -124,6 +132,8 @@ export class ParallelGroup<Ops extends readonly AnyDeferredOperation[]> {
  * );
  * const [order, [connectErr]] = await group.asyncWait(waitForOne(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function makeParallelGroup<Ops extends AnyDeferredOperation[]>(...ops: Ops): ParallelGroup<Ops> {
   if (ops.length === 0) throw new TypeError('makeParallelGroup: expected at least one operation');

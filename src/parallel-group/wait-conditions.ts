@@ -13,6 +13,8 @@ import type { IoError } from '../errors/io-error.js';
  * const firstRealError: ParallelGroupCondition = (err) =>
  *   err !== null && err.code !== 'eof' ? CancellationType.terminal : CancellationType.none;
  * ```
+ *
+ * @category Parallel groups
  */
 export type ParallelGroupCondition = (err: IoError | null, index: number) => CancellationType;
 
@@ -31,6 +33,8 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  * ```ts
  * const [order, a, b] = await makeParallelGroup(opA, opB).asyncWait(waitForAll(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function waitForAll(): ParallelGroupCondition {
   return forAll;
@@ -43,6 +47,8 @@ export function waitForAll(): ParallelGroupCondition {
  * ```ts
  * const [order] = await makeParallelGroup(read, timeout).asyncWait(waitForOne(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function waitForOne(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
   checkType(type, 'waitForOne');
@@ -57,6 +63,8 @@ export function waitForOne(type: CancellationType = CancellationType.terminal): 
  * // Connect to whichever address answers first:
  * const [order] = await makeParallelGroup(connectA, connectB).asyncWait(waitForOneSuccess(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function waitForOneSuccess(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
   checkType(type, 'waitForOneSuccess');
@@ -70,6 +78,8 @@ export function waitForOneSuccess(type: CancellationType = CancellationType.term
  * ```ts
  * const [order, ...results] = await makeParallelGroup(writeA, writeB).asyncWait(waitForOneError(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function waitForOneError(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
   checkType(type, 'waitForOneError');

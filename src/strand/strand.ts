@@ -32,6 +32,8 @@ import { PostOp } from '../ops/post-op.js';
  * post(strand, () => console.log('first'));
  * post(strand, () => console.log('second, never interleaved'));
  * ```
+ *
+ * @category Strands
  */
 export class Strand implements Executor {
   /** The context the handlers run on. */

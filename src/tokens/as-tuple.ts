@@ -19,6 +19,8 @@ import { usePromise } from './use-promise.js';
  * if (err?.code === 'eof') …
  * const [err2] = await timer.asyncWait(asTuple(cancelAfter(100, usePromise)));
  * ```
+ *
+ * @category Tokens
  */
 export function asTuple<Inner = UsePromise>(token: Inner = usePromise as Inner): AsTuple<Inner> {
   if (token === usePromise) return tupleToken as AsTuple<Inner>;

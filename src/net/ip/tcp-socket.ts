@@ -40,6 +40,8 @@ import { IoError } from '../../errors/io-error.js';
  * });
  * await ctx.run();
  * ```
+ *
+ * @category Stream sockets
  */
 export class TcpSocket extends BasicStreamSocket {
   /** An unopened socket: `asyncConnect` opens and connects it. */
