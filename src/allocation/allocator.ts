@@ -27,6 +27,8 @@ import type { OperationKind } from '../ops/operation-kind.js';
  * }
  * const ctx = new IoContext({ allocator: new OneEach() });
  * ```
+ *
+ * @category Allocation
  */
 export interface Allocator {
   /** Returns a free instance of `type`: one the allocator holds, or a new one. */
@@ -45,6 +47,8 @@ export interface Allocator {
  * const { allocations, hits, fallbacks, live } = ctx.allocationStats();
  * console.log(`${hits} of ${allocations} operations reused memory; ${live} live`);
  * ```
+ *
+ * @category Allocation
  */
 export interface AllocationCounts {
   /** `allocate` calls: `hits + fallbacks`. */
@@ -69,6 +73,8 @@ export interface AllocationCounts {
  * const stats = memory.stats();
  * for (const [kind, c] of Object.entries(stats.byKind)) console.log(kind, c.hits, c.fallbacks, c.live);
  * ```
+ *
+ * @category Allocation
  */
 export interface AllocatorStats extends AllocationCounts {
   /** The counts of each operation kind allocated at least once. */
@@ -84,6 +90,8 @@ export interface AllocatorStats extends AllocationCounts {
  * // … run a session whose handlers are bound to `memory` …
  * const { allocations, hits, fallbacks, live } = memory.stats();
  * ```
+ *
+ * @category Allocation
  */
 export interface InstrumentedAllocator extends Allocator {
   /** A snapshot of the counters (a new object each call). */

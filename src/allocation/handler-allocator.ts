@@ -12,6 +12,8 @@ import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
  * const { fallbacks } = memory.stats(); // 3 (the first op of each class) when every later op reused its slot
  * console.log(`${HANDLER_ALLOCATOR_SLOTS - 3} slots left for other op classes`);
  * ```
+ *
+ * @category Allocation
  */
 export const HANDLER_ALLOCATOR_SLOTS = 8;
 
@@ -46,6 +48,8 @@ export const HANDLER_ALLOCATOR_SLOTS = 8;
  *   }
  * }
  * ```
+ *
+ * @category Allocation
  */
 export class HandlerAllocator implements InstrumentedAllocator {
   readonly #types: OpClass[] = [];

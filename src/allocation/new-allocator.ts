@@ -11,6 +11,8 @@ import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
  * ```ts
  * const ctx = new IoContext({ allocator: new NewAllocator() });
  * ```
+ *
+ * @category Allocation
  */
 export class NewAllocator implements InstrumentedAllocator {
   readonly #counters = new AllocationCounters();
@@ -37,5 +39,7 @@ export class NewAllocator implements InstrumentedAllocator {
  * ```ts
  * getAssociatedAllocator(() => undefined) === defaultAllocator; // true: no allocator bound, no fallback given
  * ```
+ *
+ * @category Allocation
  */
 export const defaultAllocator: NewAllocator = new NewAllocator();

@@ -11,6 +11,8 @@ import { describeValue } from '../errors/describe-value.js';
  * // A server with thousands of concurrent reads keeps more of them for reuse:
  * const ctx = new IoContext({ allocator: new RecyclingAllocator(16 * RECYCLING_ALLOCATOR_CAPACITY) });
  * ```
+ *
+ * @category Allocation
  */
 export const RECYCLING_ALLOCATOR_CAPACITY = 64;
 
@@ -26,6 +28,8 @@ export const RECYCLING_ALLOCATOR_CAPACITY = 64;
  * // … run …
  * console.log(recycling.stats()); // { allocations, deallocations, hits, fallbacks, live }
  * ```
+ *
+ * @category Allocation
  */
 export class RecyclingAllocator implements InstrumentedAllocator {
   readonly #capacity: number;

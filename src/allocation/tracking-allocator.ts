@@ -10,6 +10,8 @@ import { RecyclingAllocator } from './recycling-allocator.js';
  * ```ts
  * const tracking = new TrackingAllocator(new HandlerAllocator(), { log: true });
  * ```
+ *
+ * @category Allocation
  */
 export interface TrackingAllocatorOptions {
   /** Record `allocate:<Op>` / `deallocate:<Op>` events in `events` (default false). */
@@ -30,6 +32,8 @@ export interface TrackingAllocatorOptions {
  * await ctx.run();
  * console.assert(tracking.live === 0);
  * ```
+ *
+ * @category Allocation
  */
 export class TrackingAllocator implements InstrumentedAllocator {
   /** Every `allocate` call so far. */

@@ -12,6 +12,8 @@ import { describeValue } from '../errors/describe-value.js';
  * const onWait = Object.assign((err: IoError | null) => { … }, { [associatedAllocator]: memory });
  * timer.asyncWait(onWait); // its WaitOp comes from `memory`
  * ```
+ *
+ * @category Allocation
  */
 export const associatedAllocator: unique symbol = Symbol.for('proactor.associatedAllocator');
 /**
@@ -24,6 +26,8 @@ export const associatedAllocator: unique symbol = Symbol.for('proactor.associate
  * const h = bindExecutor(strand, () => undefined);
  * (h as { [associatedExecutor]?: Executor })[associatedExecutor] === strand; // true; prefer getAssociatedExecutor(h)
  * ```
+ *
+ * @category Strands
  */
 export const associatedExecutor: unique symbol = Symbol.for('proactor.associatedExecutor');
 /**
@@ -37,6 +41,8 @@ export const associatedExecutor: unique symbol = Symbol.for('proactor.associated
  * timer.asyncWait(onWait);
  * cancel.emit(CancellationType.terminal); // onWait gets operation_aborted
  * ```
+ *
+ * @category Cancellation
  */
 export const associatedCancellationSlot: unique symbol = Symbol.for('proactor.associatedCancellationSlot');
 
@@ -53,6 +59,8 @@ export type AssociationKey = typeof associatedAllocator | typeof associatedExecu
  * const handler = Object.assign((err: IoError | null) => { … }, { getAllocator: () => memory });
  * getAssociatedAllocator(handler) === memory; // true
  * ```
+ *
+ * @category Allocation
  */
 export interface AllocatorCarrier {
   /** The allocator, set by `bindAllocator` (looked up first). */
@@ -87,6 +95,8 @@ export function getAssociated(handler: unknown, key: AssociationKey): unknown {
  * getAssociatedAllocator(bound, ctx.allocator) === memory;          // true
  * getAssociatedAllocator(() => undefined, ctx.allocator) === ctx.allocator; // true
  * ```
+ *
+ * @category Allocation
  */
 export function getAssociatedAllocator(handler: unknown, fallback: Allocator = defaultAllocator): Allocator {
   if (typeof handler !== 'function' && (typeof handler !== 'object' || handler === null)) return fallback;
@@ -136,6 +146,8 @@ export function associate<F>(handler: F & CallableFunction, key: AssociationKey,
  * const onRead = bindAllocator(memory, (err: IoError | null, n: number) => { … });
  * socket.asyncReadSome(buf, onRead);
  * ```
+ *
+ * @category Allocation
  */
 export function bindAllocator<F>(allocator: Allocator, handler: F & CallableFunction): F {
   if (typeof allocator !== 'object' || allocator === null || typeof allocator.allocate !== 'function' || typeof allocator.deallocate !== 'function') {
@@ -163,6 +175,8 @@ export function bindAllocator<F>(allocator: Allocator, handler: F & CallableFunc
  * });
  * socket.asyncReadSome(data, onRead);
  * ```
+ *
+ * @category Allocation
  */
 export function makeCustomAllocHandler<F>(allocator: Allocator, handler: F & CallableFunction): F {
   return bindAllocator(allocator, handler);

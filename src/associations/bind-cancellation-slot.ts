@@ -15,6 +15,8 @@ import { CancellationSlot } from '../cancellation/cancellation-slot.js';
  * const cancel = new CancellationSignal();
  * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err: IoError | null) => { … }));
  * ```
+ *
+ * @category Cancellation
  */
 export function bindCancellationSlot<F>(slot: CancellationSlot, handler: F & CallableFunction): F {
   if (!(slot instanceof CancellationSlot)) throw new TypeError('bindCancellationSlot: the first argument must be a CancellationSlot');
@@ -32,6 +34,8 @@ export function bindCancellationSlot<F>(slot: CancellationSlot, handler: F & Cal
  * getAssociatedCancellationSlot(h) === cancel.slot(); // true
  * getAssociatedCancellationSlot(() => undefined);      // null
  * ```
+ *
+ * @category Cancellation
  */
 export function getAssociatedCancellationSlot(handler: unknown): CancellationSlot | null {
   const slot = getAssociated(handler, associatedCancellationSlot);

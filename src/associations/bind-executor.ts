@@ -26,6 +26,8 @@ import { describeValue } from '../errors/describe-value.js';
  *   strand.runningInThisThread(); // true
  * }));
  * ```
+ *
+ * @category Strands
  */
 export function bindExecutor<F>(ex: ExecutionContextLike, handler: F & CallableFunction): F {
   const executor = toExecutor(ex, 'bindExecutor');
@@ -54,6 +56,8 @@ export function bindExecutor<F>(ex: ExecutionContextLike, handler: F & CallableF
  * getAssociatedExecutor(h, ctx.getExecutor()) === strand;                 // true
  * getAssociatedExecutor(() => undefined, ctx.getExecutor()) === ctx.getExecutor(); // true
  * ```
+ *
+ * @category Strands
  */
 export function getAssociatedExecutor(handler: unknown, fallback: Executor): Executor;
 export function getAssociatedExecutor(handler: unknown, fallback?: Executor): Executor | undefined;

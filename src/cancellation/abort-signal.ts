@@ -34,6 +34,8 @@ function checkAbortSignal(signal: unknown, caller: string): asserts signal is Ab
  * timer.asyncWait(bindAbortSignal(ac.signal, (err: IoError | null) => { … }));
  * ac.abort(); // err?.code === 'operation_aborted'
  * ```
+ *
+ * @category Cancellation
  */
 export function bindAbortSignal<F>(signal: AbortSignal, handler: F & CallableFunction, type: CancellationType = CancellationType.terminal): F {
   checkAbortSignal(signal, 'bindAbortSignal');
@@ -77,6 +79,8 @@ export function bindAbortSignal<F>(signal: AbortSignal, handler: F & CallableFun
  * setTimeout(() => ac.abort(), 100);
  * await timer.asyncWait(withAbortSignal(ac.signal, usePromise)); // rejects: operation_aborted
  * ```
+ *
+ * @category Cancellation
  */
 export function withAbortSignal<T extends CompletionToken<never[]>>(signal: AbortSignal, token: T, type: CancellationType = CancellationType.terminal): WrappedToken<T> {
   checkAbortSignal(signal, 'withAbortSignal');

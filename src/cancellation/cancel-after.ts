@@ -137,6 +137,8 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  * const [err, n] = await socket.asyncReadSome(buf, cancelAfter(5000, asTuple(usePromise)));
  * if (err?.code === 'operation_aborted') console.log('no data for 5 s');
  * ```
+ *
+ * @category Cancellation
  */
 export function cancelAfter<T extends CompletionToken<never[]>>(ms: number, token: T, type: CancellationType = CancellationType.terminal): WrappedToken<T> {
   if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
@@ -161,6 +163,8 @@ export function cancelAfter<T extends CompletionToken<never[]>>(ms: number, toke
  * await asyncWrite(socket, request, cancelAt(deadline, usePromise));
  * const n = await asyncRead(socket, reply, cancelAt(deadline, usePromise));
  * ```
+ *
+ * @category Cancellation
  */
 export function cancelAt<T extends CompletionToken<never[]>>(time: number, token: T, type: CancellationType = CancellationType.terminal): WrappedToken<T> {
   if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`cancelAt: time must be a number, got ${describeValue(time)}`);

@@ -27,6 +27,8 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  * }));
  * cancel.emit(CancellationType.terminal);
  * ```
+ *
+ * @category Cancellation
  */
 export class CancellationSignal {
   readonly #slot = CancellationSlot.connected();

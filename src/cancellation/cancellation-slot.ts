@@ -15,6 +15,8 @@ import { CancellationType } from './cancellation-type.js';
  * }
  * signal.slot().assign(new Download());
  * ```
+ *
+ * @category Cancellation
  */
 export interface CancellationHandler {
   /** Called by `CancellationSignal.emit(type)` with a type other than `none`. */
@@ -31,6 +33,8 @@ export interface CancellationHandler {
  * };
  * signal.slot().assign(onCancel);
  * ```
+ *
+ * @category Cancellation
  */
 export type CancellationHandlerFunction = (type: CancellationType) => void;
 
@@ -66,6 +70,8 @@ export interface SlotWatcher {
  * signal.emit(CancellationType.terminal); // logs 1
  * slot.clear();
  * ```
+ *
+ * @category Cancellation
  */
 export class CancellationSlot {
   #connected = false;

@@ -18,6 +18,8 @@
  * timer.asyncWait(bindCancellationSlot(cancel.slot(), (err: IoError | null) => { … }));
  * cancel.emit(CancellationType.terminal | CancellationType.partial);
  * ```
+ *
+ * @category Cancellation
  */
 export const CancellationType = Object.freeze({
   none: 0,
@@ -27,7 +29,11 @@ export const CancellationType = Object.freeze({
   all: 0xffffffff,
 } as const);
 
-/** A combination of `CancellationType` flags. */
+/**
+ * A combination of `CancellationType` flags.
+ *
+ * @category Cancellation
+ */
 export type CancellationType = number;
 
 /**

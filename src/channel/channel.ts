@@ -65,6 +65,8 @@ const FIRST_RING_SIZE = 8;
  * });
  * await ctx.run();
  * ```
+ *
+ * @category Channels
  */
 export class Channel<T> implements CancellableOpOwner {
   readonly #ctx: IoContext;

@@ -22,6 +22,8 @@ import type { AllocatorStats } from '../allocation/allocator.js';
  *   console.log('live operations:', stats.live);
  * });
  * ```
+ *
+ * @category Diagnostics
  */
 export const CHANNELS = {
   allocationStats: 'proactor:allocation-stats',
@@ -39,6 +41,8 @@ export const CHANNELS = {
  *   if (context === ctx) console.log(stats.byKind.readSome);
  * });
  * ```
+ *
+ * @category Diagnostics
  */
 export interface AllocationStatsMessage {
   /** The context the statistics are of (an `IoContext`). */
@@ -63,6 +67,8 @@ export const handlerTrackingChannel = diagnosticsChannel.channel(CHANNELS.handle
  *   console.warn(`proactor: ${what} fell back: ${reason}`);
  * });
  * ```
+ *
+ * @category Diagnostics
  */
 export interface TransportFallbackMessage {
   /** The part that fell back, for example `'handle writes'`. */

@@ -20,6 +20,8 @@ function row(name: string, c: AllocationCounts): string[] {
  * // readSome        1001      999     2     0
  * // …
  * ```
+ *
+ * @category Diagnostics
  */
 export function formatAllocationStats(stats: AllocatorStats): string {
   const rows: string[][] = [];

@@ -13,6 +13,8 @@
  * ```ts
  * const unfinished = parseHandlerTrace(text).handlers.filter((h) => h.state === 'pending');
  * ```
+ *
+ * @category Diagnostics
  */
 export type HandlerState = 'completed' | 'threw' | 'running' | 'destroyed' | 'pending';
 
@@ -28,6 +30,8 @@ export type HandlerState = 'completed' | 'threw' | 'running' | 'destroyed' | 'pe
  * const [edge] = parseHandlerTrace('@asio|1.000000|0*1|socket@0x3.async_receive').edges;
  * // edge.operation: { objectType: 'socket', address: '0x3', name: 'async_receive', time: 1000000 }
  * ```
+ *
+ * @category Diagnostics
  */
 export interface TraceOperation {
   /** The kind of I/O object, such as `socket`, `deadline_timer` or `io_context`. */
@@ -50,6 +54,8 @@ export interface TraceOperation {
  *   console.log(`${from} -> ${to}: ${operation.objectType}.${operation.name}`);
  * }
  * ```
+ *
+ * @category Diagnostics
  */
 export interface HandlerTraceEdge {
   /** The creating handler's id; 0 when the operation was started outside any handler. */
@@ -70,6 +76,8 @@ export interface HandlerTraceEdge {
  * const h = parseHandlerTrace(text).handlers.find((x) => x.id === 5)!;
  * if (h.returnedAt !== null && h.invokedAt !== null) console.log(`ran ${h.returnedAt - h.invokedAt} us`);
  * ```
+ *
+ * @category Diagnostics
  */
 export interface TracedHandler {
   /** The handler id asio gave it. */
@@ -105,6 +113,8 @@ export interface TracedHandler {
  * const trace = parseHandlerTrace(text);
  * console.log(`${trace.handlers.length} handlers from ${trace.trackingLines} lines`);
  * ```
+ *
+ * @category Diagnostics
  */
 export interface HandlerTrace {
   /** Every handler id the trace mentions, by ascending id. */
@@ -187,6 +197,8 @@ function stateOf(h: HandlerRecord): HandlerState {
  * trace.handlers[0]!.operations;   // [{ objectType: 'socket', address: '0x3', name: 'close', time: 1700000000000260 }]
  * trace.edges[0]!.from;            // 0: started outside any handler
  * ```
+ *
+ * @category Diagnostics
  */
 export function parseHandlerTrace(text: string): HandlerTrace {
   const records = new Map<number, HandlerRecord>();

@@ -13,6 +13,8 @@ import { handlerTrackingChannel } from './channels.js';
  * await ctx.run();
  * // lines: ['@asio|…|0*1|io_context@0x1.post', '@asio|…|>1|', '@asio|…|<1|']
  * ```
+ *
+ * @category Diagnostics
  */
 export type HandlerTrackingSink = (line: string) => void;
 

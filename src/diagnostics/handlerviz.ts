@@ -113,6 +113,8 @@ function attributes(list: readonly string[]): string {
  * const trace = parseHandlerTrace(text);
  * const dot = handlerTraceToDot({ ...trace, handlers: trace.handlers.filter((h) => h.state !== 'completed') });
  * ```
+ *
+ * @category Diagnostics
  */
 export function handlerTraceToDot(trace: HandlerTrace): string {
   const start = trace.startTime ?? 0;
@@ -187,6 +189,8 @@ export function handlerTraceToDot(trace: HandlerTrace): string {
  * //   h1 -> h2 [label="socket@0x3\nasync_send"];
  * // }
  * ```
+ *
+ * @category Diagnostics
  */
 export function handlerTrackingToDot(text: string): string {
   return handlerTraceToDot(parseHandlerTrace(text));

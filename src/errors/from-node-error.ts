@@ -92,6 +92,8 @@ function addEndpoint(details: Details, e: NodeSystemError): void {
  * }));
  * refused.port; // 5555
  * ```
+ *
+ * @category Errors
  */
 export function fromNodeError(err: unknown): IoError {
   if (err instanceof IoError) return err;

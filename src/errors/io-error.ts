@@ -14,6 +14,8 @@
  *   if (err && isDisconnect(err.code)) socket.close();
  * });
  * ```
+ *
+ * @category Errors
  */
 export type IoErrorCode =
   | 'eof'
@@ -59,6 +61,8 @@ export type IoErrorCode =
  *   port: 5555,
  * });
  * ```
+ *
+ * @category Errors
  */
 export interface IoErrorDetails {
   /** Node's (negative) errno, for example `-104` for `ECONNRESET`. */
@@ -120,6 +124,8 @@ const defaultMessages: Readonly<Record<IoErrorCode, string>> = {
  *   if (err?.code === 'eof') return socket.close();
  * });
  * ```
+ *
+ * @category Errors
  */
 export class IoError extends Error {
   /** Always `'IoError'`. */

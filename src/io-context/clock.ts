@@ -7,6 +7,8 @@
  * ```ts
  * const ctx = new IoContext({ clock: new ManualClock() });
  * ```
+ *
+ * @category Timers
  */
 export interface Clock {
   /** Milliseconds on a monotonic scale (not wall-clock time). */
@@ -35,6 +37,8 @@ export interface Clock {
  * alarm.set(100);
  * clock.advance(150); // ring at 100
  * ```
+ *
+ * @category Timers
  */
 export interface Alarm {
   /** Arms (or re-arms) the alarm for `time` on its clock. */
@@ -52,6 +56,8 @@ export interface Alarm {
  * await ctx.run();
  * console.log(`ran for ${(steadyClock.now() - start).toFixed(1)} ms`);
  * ```
+ *
+ * @category Timers
  */
 export const steadyClock: Clock = Object.freeze({
   now: (): number => performance.now(),

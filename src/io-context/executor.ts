@@ -17,6 +17,8 @@ import type { IoContext } from './io-context.js';
  * later(ctx.getExecutor(), () => console.log('on the context'));
  * later(new Strand(ctx), () => console.log('on a strand'));
  * ```
+ *
+ * @category Run loop
  */
 export interface Executor {
   /** The context the handlers run on. */

@@ -26,6 +26,8 @@ import { IoExecutor } from './io-executor.js';
  * post(ctx, step);
  * await ctx.run(); // Math.ceil(3000 / DRAIN_BUDGET) === 3 passes
  * ```
+ *
+ * @category Run loop
  */
 export const DRAIN_BUDGET = 1024;
 
@@ -40,6 +42,8 @@ export const DRAIN_BUDGET = 1024;
  *   handlerTracking: (line) => trace.push(line),
  * });
  * ```
+ *
+ * @category Run loop
  */
 export interface IoContextOptions {
   /** The allocator for handlers that have none associated (default: a new `RecyclingAllocator`). */
@@ -144,6 +148,8 @@ function keepAlive(): void {
  * post(ctx, () => console.log('hello from the run loop'));
  * const handlersRun = await ctx.run(); // 1
  * ```
+ *
+ * @category Run loop
  */
 export class IoContext implements OperationObserver, ExitWarningSource {
   /** The allocator used for handlers without an associated one. */

@@ -15,6 +15,8 @@ import { describeValue } from '../errors/describe-value.js';
  * ex.post(() => console.log('queued'));
  * post(ex, usePromise).then(() => console.log('the free function takes executors too'));
  * ```
+ *
+ * @category Run loop
  */
 export class IoExecutor implements Executor {
   readonly context: IoContext;

@@ -24,6 +24,8 @@ function initiateDefer(handler: Handler, executor: Executor): void {
  * post(ctx, () => console.log('later'));
  * await post(ctx, usePromise); // resumes from the run loop
  * ```
+ *
+ * @category Run loop
  */
 export function post<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   if (typeof token === 'function') {
@@ -46,6 +48,8 @@ export function post<T extends NullaryToken>(ex: ExecutionContextLike, token: T)
  * });
  * dispatch(ctx, () => console.log('3: queued, not called from a handler'));
  * ```
+ *
+ * @category Run loop
  */
 export function dispatch<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   return asyncInitiate<[], T, Executor>(initiateDispatch, token, toExecutor(ex, 'dispatch'));
@@ -62,6 +66,8 @@ export function dispatch<T extends NullaryToken>(ex: ExecutionContextLike, token
  *   defer(ctx, () => console.log('after the current handler returns'));
  * });
  * ```
+ *
+ * @category Run loop
  */
 export function defer<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   return asyncInitiate<[], T, Executor>(initiateDefer, token, toExecutor(ex, 'defer'));

@@ -13,6 +13,8 @@ import { describeValue } from '../errors/describe-value.js';
  * later(ctx, () => undefined);
  * later(new Strand(ctx), () => undefined);
  * ```
+ *
+ * @category Run loop
  */
 export type ExecutionContextLike = IoContext | Executor;
 

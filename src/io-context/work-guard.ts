@@ -15,6 +15,8 @@ import { toExecutor, type ExecutionContextLike } from './to-executor.js';
  * });
  * await ctx.run();
  * ```
+ *
+ * @category Run loop
  */
 export class WorkGuard {
   readonly #executor: Executor;
@@ -81,6 +83,8 @@ export class WorkGuard {
  * setTimeout(() => guard.reset(), 1000); // work from outside the context
  * await ctx.run(); // returns after about a second
  * ```
+ *
+ * @category Run loop
  */
 export function makeWorkGuard(ex: ExecutionContextLike): WorkGuard {
   return new WorkGuard(toExecutor(ex, 'makeWorkGuard'));

@@ -94,6 +94,8 @@ function initiateCompose(handler: Handler<never[]>, implementation: ComposeImple
  * const frame = await asyncReadFrame(sock, usePromise);
  * asyncReadFrame(sock, (err, frame) => { … });
  * ```
+ *
+ * @category Composed I/O
  */
 export function asyncCompose<R extends unknown[], T extends CompletionToken<R>>(
   implementation: ComposeImplementation<R>,

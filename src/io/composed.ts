@@ -32,6 +32,8 @@ import { describeValue } from '../errors/describe-value.js';
  * const lines = new DynamicBuffer();
  * asyncReadUntil(new MemoryStream(ctx, Buffer.from('a\nb\n')), lines, '\n', (err, n) => { … }); // n === 2
  * ```
+ *
+ * @category Composed I/O
  */
 export type AsyncReadStream = ReadSomeStream;
 /**
@@ -54,6 +56,8 @@ export type AsyncReadStream = ReadSomeStream;
  * }
  * asyncWrite(new Collector(ctx), [header, body], (err, n) => { … });
  * ```
+ *
+ * @category Composed I/O
  */
 export type AsyncWriteStream = WriteSomeStream;
 export type { CompletionCondition };
@@ -67,6 +71,8 @@ export type { CompletionCondition };
  * const smallSteps: CompletionCondition = (err) => (err === null ? Math.min(4096, DEFAULT_MAX_TRANSFER) : 0);
  * await asyncRead(socket, buf, smallSteps, usePromise);
  * ```
+ *
+ * @category Composed I/O
  */
 export const DEFAULT_MAX_TRANSFER = 65536;
 
@@ -80,6 +86,8 @@ const transferAllCondition: CompletionCondition = (err) => (err === null ? DEFAU
  * const header = Buffer.alloc(16);
  * asyncRead(socket, header, transferAll(), (err, n) => { … }); // n === 16 unless err
  * ```
+ *
+ * @category Composed I/O
  */
 export function transferAll(): CompletionCondition {
   return transferAllCondition;
@@ -92,6 +100,8 @@ export function transferAll(): CompletionCondition {
  * ```ts
  * const n = await asyncRead(socket, buf, transferAtLeast(4), usePromise); // 4 <= n <= buf.length
  * ```
+ *
+ * @category Composed I/O
  */
 export function transferAtLeast(n: number): CompletionCondition {
   checkCount(n, 'transferAtLeast');
@@ -106,6 +116,8 @@ export function transferAtLeast(n: number): CompletionCondition {
  * await asyncRead(socket, buf, transferExactly(4), usePromise);
  * const length = buf.readUInt32BE(0);
  * ```
+ *
+ * @category Composed I/O
  */
 export function transferExactly(n: number): CompletionCondition {
   checkCount(n, 'transferExactly');
@@ -188,6 +200,8 @@ function checkStream(stream: unknown, method: 'asyncReadSome' | 'asyncWriteSome'
  *   // n === header.length + body.length
  * });
  * ```
+ *
+ * @category Composed I/O
  */
 export function asyncWrite<T extends CompletionToken<[number]>>(
   stream: AsyncWriteStream,
@@ -225,6 +239,8 @@ export function asyncWrite<T extends CompletionToken<[number]>>(
  * const [err, n] = await asyncRead(socket, frame, asTuple(usePromise));
  * if (err?.code === 'eof') console.log(`peer closed after ${n} bytes`);
  * ```
+ *
+ * @category Composed I/O
  */
 export function asyncRead<T extends CompletionToken<[number]>>(stream: AsyncReadStream, buf: Uint8Array, token: T): CompletionResult<T, [number]>;
 export function asyncRead<T extends CompletionToken<[number]>>(
@@ -286,6 +302,8 @@ function delimiterBytes(delim: string): Uint8Array {
  *   lines.consume(n);
  * });
  * ```
+ *
+ * @category Composed I/O
  */
 export function asyncReadUntil<T extends CompletionToken<[number]>>(
   stream: AsyncReadStream,

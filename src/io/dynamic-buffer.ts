@@ -39,6 +39,8 @@ export const DEFAULT_DYNAMIC_BUFFER_MAX_SIZE = 1024 * 1024;
  * const line = Buffer.from(lines.data().subarray(0, n)).toString();
  * lines.consume(n);
  * ```
+ *
+ * @category Composed I/O
  */
 export class DynamicBuffer {
   /** The most bytes the buffer may hold (for `Infinity`, Node's largest Buffer). */

@@ -20,6 +20,8 @@ import { errnoError, type ErrnoEndpoint } from './errno.js';
  * // Twice the default, for a server that sees bursts of connections.
  * const acceptor = new TcpAcceptor(ctx, { host: '0.0.0.0', port: 8080 }, { backlog: 2 * DEFAULT_BACKLOG });
  * ```
+ *
+ * @category Stream sockets
  */
 export const DEFAULT_BACKLOG = 511;
 
@@ -82,6 +84,8 @@ function initiateAccept<S>(handler: Handler<[S]>, acceptor: BasicAcceptor<S>): v
  *   });
  * }
  * ```
+ *
+ * @category Stream sockets
  */
 export abstract class BasicAcceptor<S> {
   /** The context whose run loop invokes this acceptor's handlers. */

@@ -50,6 +50,8 @@ function initiateConnect(handler: Handler, socket: BasicStreamSocket, target: ne
  *   });
  * }
  * ```
+ *
+ * @category Stream sockets
  */
 export abstract class BasicStreamSocket {
   /** The context whose run loop invokes this socket's handlers. */

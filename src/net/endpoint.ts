@@ -10,6 +10,8 @@ import { describeValue } from '../errors/describe-value.js';
  * const v4 = endpoints.find((e) => e.family === 'IPv4');
  * if (v4) await socket.asyncConnect(v4, usePromise);
  * ```
+ *
+ * @category Stream sockets
  */
 export interface Endpoint {
   /** The IP address, for example `'127.0.0.1'` or `'::1'`. */
@@ -29,6 +31,8 @@ export interface Endpoint {
  * const acceptor = new TcpAcceptor(ctx, server);
  * await new TcpSocket(ctx).asyncConnect(server, usePromise);
  * ```
+ *
+ * @category Stream sockets
  */
 export interface HostPort {
   /** A host name or an IP address (`TcpAcceptor` requires an address). */
@@ -50,6 +54,8 @@ export interface HostPort {
  * await connect(ctx, { host: 'localhost', port: 80 });
  * await connect(ctx, { address: '::1', port: 80, family: 'IPv6' });
  * ```
+ *
+ * @category Stream sockets
  */
 export type ConnectTarget = HostPort | Endpoint;
 

@@ -32,6 +32,8 @@ import { sameBytes } from './same-bytes.js';
  * };
  * socket.asyncReadSome(pool[0]!, onRead);
  * ```
+ *
+ * @category Stream sockets
  */
 export const READ_RETARGET_LIMIT = 64;
 
@@ -44,6 +46,8 @@ export const READ_RETARGET_LIMIT = 64;
  * // up its retargets: each read copies at most READ_LANDING_SIZE bytes.
  * const buf = Buffer.alloc(Math.min(wanted, READ_LANDING_SIZE));
  * ```
+ *
+ * @category Stream sockets
  */
 export const READ_LANDING_SIZE = 65536;
 
@@ -62,6 +66,8 @@ export const READ_LANDING_SIZE = 65536;
  * // the handle reading between requests when the last request was small:
  * const requestBuf = Buffer.alloc(IDLE_READ_LIMIT);
  * ```
+ *
+ * @category Stream sockets
  */
 export const IDLE_READ_LIMIT = 16384;
 

@@ -59,6 +59,8 @@ function initiateResolve(handler: Handler<[Endpoint[]]>, resolver: Resolver, hos
  * });
  * await ctx.run();
  * ```
+ *
+ * @category Stream sockets
  */
 export class Resolver {
   /** The context whose run loop invokes this resolver's handlers. */

@@ -25,6 +25,8 @@ import { sameBytes } from './same-bytes.js';
  * const how: ShutdownType = halfClose ? 'send' : 'both';
  * socket.shutdown(how);
  * ```
+ *
+ * @category Stream sockets
  */
 export type ShutdownType = 'send' | 'receive' | 'both';
 
@@ -37,6 +39,8 @@ export type ShutdownType = 'send' | 'receive' | 'both';
  * const { transport, bytesCopied, readStarts } = socket.transportStats();
  * console.log(`${transport}: ${bytesCopied} bytes copied, reading started ${readStarts} times`);
  * ```
+ *
+ * @category Stream sockets
  */
 export interface TransportStats {
   /** The transport of the current connection (of the last one once closed; `null` before one is opened). */

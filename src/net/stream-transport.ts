@@ -16,6 +16,8 @@ import type { IoError } from '../errors/io-error.js';
  * });
  * TcpSocket.fromNetSocket(ctx, tlsSocket).transport; // 'chunk'
  * ```
+ *
+ * @category Stream sockets
  */
 export type TransportKind = 'handle' | 'chunk';
 

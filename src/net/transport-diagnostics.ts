@@ -24,6 +24,8 @@ const fallbacks: TransportFallbackMessage[] = [];
  * ```ts
  * for (const { what, reason } of transportFallbacks()) console.warn(`${what}: ${reason}`);
  * ```
+ *
+ * @category Diagnostics
  */
 export function transportFallbacks(): readonly TransportFallbackMessage[] {
   return fallbacks;

@@ -10,16 +10,7 @@ import { ResultOp } from './result-op.js';
  * through a slot while pending (terminal, partial and total: a connection
  * that arrives later waits for the next accept).
  *
- * @example
- * ```ts
- * const memory = new HandlerAllocator();
- * const onAccept = makeCustomAllocHandler(memory, (err: IoError | null, socket: TcpSocket) => {
- *   if (err) return;
- *   startSession(socket);
- *   acceptor.asyncAccept(onAccept); // reuses the AcceptOp freed just before this handler ran
- * });
- * acceptor.asyncAccept(onAccept);
- * ```
+ * @category Operations (advanced)
  */
 export class AcceptOp<S = unknown> extends ResultOp<S | null> {
   constructor() {
@@ -32,15 +23,8 @@ export class AcceptOp<S = unknown> extends ResultOp<S | null> {
   }
 
   /**
-   * Prepares the op for one accept; `owner` (the acceptor) is asked to
+   * @internal Prepares the op for one accept; `owner` (the acceptor) is asked to
    * withdraw it when its cancellation slot fires.
-   *
-   * @example
-   * ```ts
-   * // What an acceptor's asyncAccept does:
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * const op = allocator.allocate(AcceptOp<TcpSocket>).init(handler, allocator, acceptor);
-   * ```
    */
   init(handler: Handler<[S]>, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
     // The handler sees a socket whenever err is null; the null result goes only with an error.

@@ -34,21 +34,21 @@ export interface CancellableOpOwner {
  *    holds honours only terminal).
  */
 export abstract class CancellableOp extends Operation implements CancellationHandler {
-  /** The object the op is pending in; `null` once it completed. */
+  /** @internal The object the op is pending in; `null` once it completed. */
   owner: CancellableOpOwner | null = null;
-  /** The slot the op is installed in, if any. */
+  /** @internal The slot the op is installed in, if any. */
   slot: CancellationSlot | null = null;
   /** The error the handler gets; each subclass declares and clears it. */
   abstract err: IoError | null;
 
-  /** Installs this op as `slot`'s handler, if it is still pending. */
+  /** @internal Installs this op as `slot`'s handler, if it is still pending. */
   installSlot(slot: CancellationSlot): void {
     if (this.owner === null) return;
     this.slot = slot;
     slot.assign(this);
   }
 
-  /** Leaves the owner and the slot: the op is no longer cancellable. */
+  /** @internal Leaves the owner and the slot: the op is no longer cancellable. */
   detach(): void {
     this.owner = null;
     const slot = this.slot;
@@ -63,6 +63,7 @@ export abstract class CancellableOp extends Operation implements CancellationHan
     return `ec=${asioErrorCode(this.err)}`;
   }
 
+  /** @internal Asks the owner to withdraw the op: the slot it is installed in fired. */
   onCancellation(type: CancellationType): void {
     if ((type & ANY_CANCELLATION) !== 0) this.owner?.abortOperation(this, type);
   }

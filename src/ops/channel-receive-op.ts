@@ -11,13 +11,7 @@ import { ResultOp } from './result-op.js';
  * queue (linked through `Operation.next`). Cancellable through a slot while
  * it waits (terminal, partial and total alike: it has taken nothing yet).
  *
- * @example
- * ```ts
- * const tracking = new TrackingAllocator(undefined, { log: true });
- * const channel = new Channel<number>(ctx);
- * channel.asyncReceive(bindAllocator(tracking, (err: IoError | null, n: number) => { … }));
- * tracking.events; // ['allocate:ChannelReceiveOp']; 'deallocate:ChannelReceiveOp' comes before the handler runs
- * ```
+ * @category Operations (advanced)
  */
 export class ChannelReceiveOp extends ResultOp<unknown> {
   constructor() {
@@ -25,14 +19,8 @@ export class ChannelReceiveOp extends ResultOp<unknown> {
   }
 
   /**
-   * Prepares the op for one receive; `owner` (the channel) is asked to
+   * @internal Prepares the op for one receive; `owner` (the channel) is asked to
    * withdraw it when its cancellation slot fires.
-   *
-   * @example
-   * ```ts
-   * // What Channel.asyncReceive does:
-   * const op = allocator.allocate(ChannelReceiveOp).init(handler, allocator, channel);
-   * ```
    */
   init(handler: Handler<[unknown]>, allocator: Allocator, owner: CancellableOpOwner): this {
     this.prepare(handler, allocator, owner);

@@ -12,13 +12,7 @@ import { StatusOp } from './status-op.js';
  * through a slot while it waits (terminal, partial and total alike: its
  * value has not been delivered, so it has had no side effects).
  *
- * @example
- * ```ts
- * const memory = new HandlerAllocator();
- * const channel = new Channel<string>(ctx); // capacity 0: the send waits for a receiver
- * channel.asyncSend('hello', bindAllocator(memory, (err: IoError | null) => { … })); // a ChannelSendOp from `memory`
- * memory.stats().byKind.channelSend?.live; // 1 until a receiver takes 'hello'
- * ```
+ * @category Operations (advanced)
  */
 export class ChannelSendOp extends StatusOp {
   /** The value being sent; `undefined` while the op is free, so a pooled op keeps nothing alive. */
@@ -29,14 +23,8 @@ export class ChannelSendOp extends StatusOp {
   }
 
   /**
-   * Prepares the op to send `value`; `owner` (the channel) is asked to
+   * @internal Prepares the op to send `value`; `owner` (the channel) is asked to
    * withdraw it when its cancellation slot fires.
-   *
-   * @example
-   * ```ts
-   * // What Channel.asyncSend does:
-   * const op = allocator.allocate(ChannelSendOp).init(handler, allocator, channel, value);
-   * ```
    */
   override init(handler: Handler, allocator: Allocator, owner: CancellableOpOwner | null = null, value?: unknown): this {
     super.init(handler, allocator, owner);

@@ -38,6 +38,8 @@ import { handlerOwner } from './owned-handler.js';
  *   self.complete(null, n ?? 0);
  * };
  * ```
+ *
+ * @category Composed I/O
  */
 export interface ComposeSelf<R extends unknown[] = unknown[]> {
   /** Resumes the implementation with an intermediate completion: `(self, err ?? null, ...results)`. */
@@ -76,13 +78,13 @@ export interface ComposeSelf<R extends unknown[] = unknown[]> {
  *   self.complete(null);
  * };
  * ```
+ *
+ * @category Composed I/O
  */
-export type ComposeStep<R extends unknown[] = unknown[]> = ComposeStepHolder<R>['step'];
-
-/** Declared as a method so implementations may annotate the results they expect (`n?: number`). */
-interface ComposeStepHolder<R extends unknown[]> {
+export type ComposeStep<R extends unknown[] = unknown[]> = {
+  // Declared as a method, then taken by index, so implementations may annotate the results they expect (`n?: number`).
   step(self: ComposeSelf<R>, err?: IoError | null, ...results: unknown[]): void;
-}
+}['step'];
 
 /**
  * What `asyncCompose` runs: a `ComposeStep` function, or an object whose
@@ -101,6 +103,8 @@ interface ComposeStepHolder<R extends unknown[]> {
  * }
  * asyncCompose<[Buffer], typeof usePromise>(new ReadFrame(sock, Buffer.alloc(4)), usePromise, sock);
  * ```
+ *
+ * @category Composed I/O
  */
 export type ComposeImplementation<R extends unknown[] = unknown[]> = ComposeStep<R> | { readonly step: ComposeStep<R> };
 
@@ -156,41 +160,36 @@ function invokeFinal(handler: Handler<unknown[]>, err: IoError | null, count: nu
  *   that arrives during a call of the implementation is forwarded when the
  *   call returns, so it reaches the step that call started.
  *
- * @example
- * ```ts
- * // What asyncCompose(implementation, handler, socket) does:
- * const allocator = getAssociatedAllocator(handler, socket.context.allocator);
- * allocator.allocate(ComposeOp).init(handler, implementation, socket.context, allocator).start();
- * ```
+ * @category Operations (advanced)
  */
 export class ComposeOp extends Operation implements CancellationHandler {
   /** The final handler; `null` while the op is free. */
   handler: Handler<unknown[]> | null;
-  /** The implementation's function (`implementation` itself, or its `step` method). */
+  /** @internal The implementation's function (`implementation` itself, or its `step` method). */
   implementation: AnyStep | null;
-  /** The `this` of the implementation's calls: the implementation object, or `undefined` for a function. */
+  /** @internal The `this` of the implementation's calls: the implementation object, or `undefined` for a function. */
   target: unknown;
   /** @internal The context that counts the op's work and queues a deferred completion. */
   context: ComposeContext | null;
   /** The error `complete` was given. */
   err: IoError | null;
-  /** How many results `complete` was given. */
+  /** @internal How many results `complete` was given. */
   resultCount: number;
-  /** The first three results `complete` was given. */
+  /** @internal The first three results `complete` was given. */
   r0: unknown;
-  /** The second result. */
+  /** @internal The second result. */
   r1: unknown;
-  /** The third result. */
+  /** @internal The third result. */
   r2: unknown;
-  /** All the results, when `complete` was given more than three. */
+  /** @internal All the results, when `complete` was given more than three. */
   moreResults: readonly unknown[] | null;
-  /** The final handler's slot while the op is pending, else `null`. */
+  /** @internal The final handler's slot while the op is pending, else `null`. */
   slot: CancellationSlot | null;
-  /** The cancellation types requested so far (within `filter`). */
+  /** @internal The cancellation types requested so far (within `filter`). */
   cancelled: CancellationType;
-  /** The cancellation types honoured (default terminal | partial). */
+  /** @internal The cancellation types honoured (default terminal | partial). */
   filter: CancellationType;
-  /** The handler the implementation passes to its intermediate operations; replaced only when an exception abandons the op. */
+  /** @internal The handler the implementation passes to its intermediate operations; replaced only when an exception abandons the op. */
   self: ComposeSelf;
 
   /** Forwards a request to the intermediate operation in progress; one per op object. */
@@ -223,13 +222,8 @@ export class ComposeOp extends Operation implements CancellationHandler {
   }
 
   /**
-   * Prepares the op for one composed operation: `handler` is the final
+   * @internal Prepares the op for one composed operation: `handler` is the final
    * handler, `implementation` a function or an object with `step`.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(ComposeOp).init(handler, (self) => self.complete(null), ctx, allocator);
-   * ```
    */
   init(handler: Handler<never[]>, implementation: ComposeImplementation<never[]>, context: ComposeContext, allocator: Allocator): this {
     this.handler = handler as Handler<unknown[]>;
@@ -249,14 +243,9 @@ export class ComposeOp extends Operation implements CancellationHandler {
   }
 
   /**
-   * Counts the op's work and makes the implementation's first call. If the
+   * @internal Counts the op's work and makes the implementation's first call. If the
    * implementation throws, the op is freed (the final handler never runs)
    * and the exception propagates.
-   *
-   * @example
-   * ```ts
-   * op.start(); // implementation(self); a complete() in there queues the final handler
-   * ```
    */
   start(): void {
     const self = this.self;
@@ -274,6 +263,7 @@ export class ComposeOp extends Operation implements CancellationHandler {
     this.#leave(self);
   }
 
+  /** @internal Records the request and forwards it to the step in progress (after the current call, if one is running). */
   onCancellation(type: CancellationType): void {
     // The slot handler: records the honoured types and forwards them to the step in progress.
     if (this.allocator === null || this.#completed) return;

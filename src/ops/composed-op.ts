@@ -43,35 +43,36 @@ export abstract class ComposedOp extends Operation implements CancellationHandle
   err: IoError | null = null;
   /** The final handler's `n`: the bytes read or written so far (for `asyncReadUntil`, set when it ends: up to and including the delimiter). */
   bytes = 0;
-  /** The final handler's slot while the op is pending, else `null`. */
+  /** @internal The final handler's slot while the op is pending, else `null`. */
   slot: CancellationSlot | null = null;
-  /** The cancellation types requested so far (within `COMPOSED_CANCELLATION`). */
+  /** @internal The cancellation types requested so far (within `COMPOSED_CANCELLATION`). */
   cancelled: CancellationType = CancellationType.none;
   /** Forwards a request to the intermediate operation in progress. */
   readonly #inner = new CancellationSignal();
 
-  /** Records the slot of the final handler (called by `init`). */
+  /** @internal Records the slot of the final handler (called by `init`). */
   bindSlot(handler: unknown): void {
     this.slot = getAssociatedCancellationSlot(handler);
     this.cancelled = CancellationType.none;
   }
 
-  /** Installs the op in its slot, just before its first step starts. */
+  /** @internal Installs the op in its slot, just before its first step starts. */
   armSlot(): void {
     const slot = this.slot;
     if (slot !== null && this.allocator !== null) slot.assign(this);
   }
 
-  /** Once the first step is pending: forwards to it a request that arrived before it was. */
+  /** @internal Once the first step is pending: forwards to it a request that arrived before it was. */
   forwardEarly(): void {
     if (this.cancelled !== CancellationType.none) this.#inner.emit(this.cancelled);
   }
 
-  /** The slot the intermediate operations install themselves in, or `undefined` when the op has none. */
+  /** @internal The slot the intermediate operations install themselves in, or `undefined` when the op has none. */
   innerSlot(): CancellationSlot | undefined {
     return this.slot !== null ? this.#inner.slot() : undefined;
   }
 
+  /** @internal Records the request and forwards it to the intermediate operation in progress. */
   onCancellation(type: CancellationType): void {
     const honoured = type & COMPOSED_CANCELLATION;
     if (honoured === 0 || this.allocator === null) return;
@@ -79,14 +80,14 @@ export abstract class ComposedOp extends Operation implements CancellationHandle
     this.#inner.emit(honoured);
   }
 
-  /** Ends the operation: frees it, then invokes the final handler with `(err, bytes)`. */
+  /** @internal Ends the operation: frees it, then invokes the final handler with `(err, bytes)`. */
   finish(err: IoError | null): void {
     this.err = err;
     this.complete();
   }
 
   /**
-   * After a step that completed although a cancellation was requested (it
+   * @internal After a step that completed although a cancellation was requested (it
    * could not be withdrawn): ends the operation with `operation_aborted`
    * before the next step. Returns whether it did.
    */
@@ -118,7 +119,7 @@ export abstract class ComposedOp extends Operation implements CancellationHandle
   }
 
   /**
-   * A step threw (a stream whose `asyncReadSome`/`asyncWriteSome` threw
+   * @internal A step threw (a stream whose `asyncReadSome`/`asyncWriteSome` threw
    * instead of completing): frees the op without invoking its handler, if
    * it is still pending, so nothing leaks; the caller rethrows.
    */
@@ -126,7 +127,7 @@ export abstract class ComposedOp extends Operation implements CancellationHandle
     if (this.allocator !== null) this.destroy();
   }
 
-  /** Leaves the slot (when the op completes or is destroyed). */
+  /** @internal Leaves the slot (when the op completes or is destroyed). */
   leaveSlot(): void {
     const slot = this.slot;
     if (slot !== null) {

@@ -1,17 +1,9 @@
 import type { Operation } from './operation.js';
 
 /**
- * An intrusive FIFO of operations, linked through `Operation.next`:
+ * @internal An intrusive FIFO of operations, linked through `Operation.next`:
  * pushing and shifting never allocate. An op is in at most one queue at a
  * time.
- *
- * @example
- * ```ts
- * const pending = new OpQueue();
- * pending.push(allocator.allocate(PostOp).init(() => console.log('first'), allocator));
- * pending.push(allocator.allocate(PostOp).init(() => console.log('second'), allocator));
- * for (let op = pending.shift(); op !== null; op = pending.shift()) op.complete(); // first, second
- * ```
  */
 export class OpQueue {
   #head: Operation | null = null;
@@ -25,11 +17,6 @@ export class OpQueue {
 
   /**
    * Whether no operation is queued.
-   *
-   * @example
-   * ```ts
-   * while (!pending.isEmpty()) pending.shift()!.destroy();
-   * ```
    */
   isEmpty(): boolean {
     return this.#head === null;
@@ -37,11 +24,6 @@ export class OpQueue {
 
   /**
    * The oldest queued operation, without removing it.
-   *
-   * @example
-   * ```ts
-   * const inProgress = reads.front(); // the read the socket is filling now
-   * ```
    */
   front(): Operation | null {
     return this.#head;
@@ -49,11 +31,6 @@ export class OpQueue {
 
   /**
    * Appends `op` (which must not be in a queue) at the back.
-   *
-   * @example
-   * ```ts
-   * reads.push(allocator.allocate(ReadSomeOp).init(handler, buf, allocator));
-   * ```
    */
   push(op: Operation): void {
     op.next = null;
@@ -65,12 +42,6 @@ export class OpQueue {
 
   /**
    * Removes and returns the oldest operation, or `null` when empty.
-   *
-   * @example
-   * ```ts
-   * const op = reads.shift();
-   * if (op instanceof ReadSomeOp) op.finish(new IoError('operation_aborted'), 0);
-   * ```
    */
   shift(): Operation | null {
     const op = this.#head;
@@ -84,11 +55,6 @@ export class OpQueue {
 
   /**
    * Removes `op` wherever it is in the queue; returns whether it was there.
-   *
-   * @example
-   * ```ts
-   * if (reads.remove(op)) op.destroy(); // withdrawn before it completed
-   * ```
    */
   remove(op: Operation): boolean {
     let prev: Operation | null = null;
@@ -106,11 +72,6 @@ export class OpQueue {
 
   /**
    * Moves every operation of `other` to the back of this queue.
-   *
-   * @example
-   * ```ts
-   * ready.append(due); // `due` is empty afterwards
-   * ```
    */
   append(other: OpQueue): void {
     while (!other.isEmpty()) this.push(other.shift()!);

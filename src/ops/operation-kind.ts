@@ -1,9 +1,34 @@
 import { describeValue } from '../errors/describe-value.js';
 
 /**
+ * The names of the runtime's own operation kinds, spelled out (rather than
+ * `keyof typeof OP_KIND`) so the documentation shows them; `OP_KIND`'s
+ * `satisfies` keeps the two lists equal.
+ *
+ * @inline
+ */
+type BuiltinOperationKind =
+  | 'other'
+  | 'post'
+  | 'connect'
+  | 'accept'
+  | 'readSome'
+  | 'writeSome'
+  | 'resolve'
+  | 'read'
+  | 'write'
+  | 'readUntil'
+  | 'wait'
+  | 'signalWait'
+  | 'parallelGroup'
+  | 'channelSend'
+  | 'channelReceive'
+  | 'compose';
+
+/**
  * @internal The index of each kind of operation the runtime defines, stored
- * in every op as `kind`. Adding an op kind to the runtime is one line here:
- * the name, the type, the list and the statistics all follow from it.
+ * in every op as `kind`. Adding an op kind to the runtime is one line here
+ * and its name in `BuiltinOperationKind`: the list and the statistics follow.
  */
 export const OP_KIND = {
   other: 0,
@@ -22,7 +47,7 @@ export const OP_KIND = {
   channelSend: 13,
   channelReceive: 14,
   compose: 15,
-} as const;
+} as const satisfies Record<BuiltinOperationKind, number>;
 
 /**
  * The kinds of operation the allocation statistics are broken down by: one
@@ -34,8 +59,10 @@ export const OP_KIND = {
  * const { byKind } = ctx.allocationStats();
  * console.log(byKind.readSome?.hits, byKind.write?.live);
  * ```
+ *
+ * @category Diagnostics
  */
-export type OperationKind = keyof typeof OP_KIND | (string & Record<never, never>);
+export type OperationKind = BuiltinOperationKind | (string & Record<never, never>);
 
 /**
  * How many kinds there can be, so a program that defines kinds without end
@@ -46,6 +73,8 @@ export type OperationKind = keyof typeof OP_KIND | (string & Record<never, never
  * ```ts
  * const room = MAX_OPERATION_KINDS - OPERATION_KINDS.length; // how many more defineOperationKind can add
  * ```
+ *
+ * @category Diagnostics
  */
 export const MAX_OPERATION_KINDS = 64;
 
@@ -62,6 +91,8 @@ for (const [name, index] of Object.entries(OP_KIND)) kinds[index] = name;
  * ```ts
  * for (const kind of OPERATION_KINDS) console.log(kind, ctx.allocationStats().byKind[kind]?.live ?? 0);
  * ```
+ *
+ * @category Diagnostics
  */
 export const OPERATION_KINDS: readonly OperationKind[] = kinds;
 
@@ -82,6 +113,8 @@ export const OPERATION_KINDS: readonly OperationKind[] = kinds;
  * }
  * ctx.allocationStats().byKind.datagram?.live;
  * ```
+ *
+ * @category Diagnostics
  */
 export function defineOperationKind(name: string): number {
   if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9]*$/.test(name)) {

@@ -57,9 +57,11 @@ export interface OperationObserver {
  *   }
  * }
  * ```
+ *
+ * @category Operations (advanced)
  */
 export abstract class Operation {
-  /** Intrusive link used by `OpQueue`; `null` whenever the op is not queued. */
+  /** Intrusive link: the runtime queues pending and completed ops through it (no allocation per queued op); `null` whenever the op is not queued. */
   next: Operation | null = null;
   /** The allocator this op goes back to; set by `init`, cleared by `reset`. */
   allocator: Allocator | null = null;
@@ -80,39 +82,17 @@ export abstract class Operation {
   /**
    * Frees this op, then invokes its handler with the results it holds.
    * The owning context calls it from its run loop.
-   *
-   * @example
-   * ```ts
-   * const tracking = new TrackingAllocator(undefined, { log: true });
-   * const op = tracking.allocate(PostOp).init(() => tracking.record('invoke'), tracking);
-   * op.complete();
-   * tracking.events; // ['allocate:PostOp', 'deallocate:PostOp', 'invoke']
-   * ```
    */
   abstract complete(): void;
 
   /**
    * Clears every reference the op holds so a pooled op retains nothing.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator);
-   * op.reset();
-   * op.buffer; // null: a pooled op no longer keeps the buffer (or the handler) alive
-   * ```
    */
   abstract reset(): void;
 
   /**
    * The arguments the handler will be invoked with, as handler tracking
    * writes them (`ec=asio.system:0,bytes_transferred=5`). Empty by default.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator);
-   * op.finish(null, 5);
-   * op.trackingArgs(); // 'ec=asio.system:0,bytes_transferred=5', written on the op's `>n` line
-   * ```
    */
   trackingArgs(): string {
     return '';
@@ -121,12 +101,6 @@ export abstract class Operation {
   /**
    * Frees this op without invoking its handler (shutdown, destruction),
    * and destroys the composed operation its handler is a step of, if any.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(PostOp).init(() => console.log('never printed'), allocator);
-   * op.destroy(); // back in `allocator`; the handler is dropped
-   * ```
    */
   destroy(): void {
     const allocator = this.allocator;
@@ -165,5 +139,7 @@ export abstract class Operation {
  * }
  * const op = take(ReadSomeOp);
  * ```
+ *
+ * @category Operations (advanced)
  */
 export type OpClass<T extends Operation = Operation> = new () => T;

@@ -8,14 +8,7 @@ import { Operation } from './operation.js';
  * handler's associated allocator (the context's when it has none) and freed
  * before the handler runs.
  *
- * @example
- * ```ts
- * const tracking = new TrackingAllocator(undefined, { log: true });
- * const ctx = new IoContext({ allocator: tracking });
- * post(ctx, () => tracking.record('invoke'));
- * await ctx.run();
- * tracking.events; // ['allocate:PostOp', 'deallocate:PostOp', 'invoke']
- * ```
+ * @category Operations (advanced)
  */
 export class PostOp extends Operation {
   /** The handler to invoke; `null` while the op is free. */
@@ -27,16 +20,8 @@ export class PostOp extends Operation {
   }
 
   /**
-   * Prepares the op for one use: `handler` runs on completion, and the op
+   * @internal Prepares the op for one use: `handler` runs on completion, and the op
    * goes back to `allocator` just before.
-   *
-   * @example
-   * ```ts
-   * // What a context's executor does for post(ctx, handler):
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * const op = allocator.allocate(PostOp).init(handler, allocator);
-   * op.complete(); // op back in `allocator` first, then handler()
-   * ```
    */
   init(handler: () => void, allocator: Allocator): this {
     this.handler = handler;

@@ -23,6 +23,8 @@ export interface ReadSomeStream {
  *   err !== null || head.subarray(0, transferred).includes('\r\n\r\n') ? 0 : DEFAULT_MAX_TRANSFER;
  * const n = await asyncRead(socket, head, untilBlankLine, usePromise);
  * ```
+ *
+ * @category Composed I/O
  */
 export type CompletionCondition = (err: IoError | null, transferred: number) => number;
 
@@ -38,24 +40,16 @@ export type CompletionCondition = (err: IoError | null, transferred: number) => 
  * Buffer ownership: `buffer` belongs to the operation until the final
  * handler runs.
  *
- * @example
- * ```ts
- * const tracking = new TrackingAllocator(undefined, { log: true });
- * const header = Buffer.alloc(8);
- * asyncRead(socket, header, bindAllocator(tracking, (err: IoError | null, n: number) => {
- *   // tracking.events: allocate:ReadOp, then allocate:ReadSomeOp / deallocate:ReadSomeOp
- *   // for each intermediate read, then deallocate:ReadOp before this handler ran
- * }));
- * ```
+ * @category Operations (advanced)
  */
 export class ReadOp extends ComposedOp {
-  /** The stream read from. */
+  /** @internal The stream read from. */
   stream: ReadSomeStream | null;
   /** The caller's buffer, filled from the front. */
   buffer: Uint8Array | null;
-  /** Decides after each read how much more to read (see `transferAll`, `transferExactly`). */
+  /** @internal Decides after each read how much more to read (see `transferAll`, `transferExactly`). */
   condition: CompletionCondition | null;
-  /** The intermediate handler, made once per op object. */
+  /** @internal The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
@@ -78,15 +72,8 @@ export class ReadOp extends ComposedOp {
   }
 
   /**
-   * Prepares the op for one composed read of `stream` into `buffer`, and
+   * @internal Prepares the op for one composed read of `stream` into `buffer`, and
    * records the cancellation slot `handler` carries.
-   *
-   * @example
-   * ```ts
-   * // What asyncRead(socket, buf, transferExactly(4), handler) does:
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * allocator.allocate(ReadOp).init(handler, socket, buf, transferExactly(4), allocator).start();
-   * ```
    */
   init(handler: Handler<[number]>, stream: ReadSomeStream, buffer: Uint8Array, condition: CompletionCondition, allocator: Allocator): this {
     this.handler = handler;
@@ -101,14 +88,8 @@ export class ReadOp extends ComposedOp {
   }
 
   /**
-   * Issues the first read (a zero-length one when the condition is already
+   * @internal Issues the first read (a zero-length one when the condition is already
    * met, so the handler runs from the loop).
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(ReadOp).init(handler, socket, buf, transferAll(), allocator);
-   * op.start(); // socket.asyncReadSome(buf, op.onStep)
-   * ```
    */
   start(): void {
     this.armSlot();
@@ -117,14 +98,8 @@ export class ReadOp extends ComposedOp {
   }
 
   /**
-   * One intermediate read finished: completes the op, or issues the next
+   * @internal One intermediate read finished: completes the op, or issues the next
    * read. `onStep` calls it.
-   *
-   * @example
-   * ```ts
-   * // A stream's asyncReadSome completing a step calls:
-   * op.onStep(null, 512); // → op.advance(null, 512): read more, or complete with (null, op.bytes)
-   * ```
    */
   advance(err: IoError | null, n: number): void {
     this.bytes += n;

@@ -13,15 +13,7 @@ import { TransferOp } from './transfer-op.js';
  * Buffer ownership: `buffer` belongs to the operation from initiation until
  * the handler runs; the op drops its reference (`reset`) before that.
  *
- * @example
- * ```ts
- * const memory = new HandlerAllocator();
- * const buf = Buffer.alloc(4096);
- * const onRead = makeCustomAllocHandler(memory, (err: IoError | null, n: number) => {
- *   if (!err) socket.asyncReadSome(buf, onRead); // the same ReadSomeOp object every time
- * });
- * socket.asyncReadSome(buf, onRead);
- * ```
+ * @category Operations (advanced)
  */
 export class ReadSomeOp extends TransferOp {
   /** The caller's buffer; the socket reads straight into it. */
@@ -33,15 +25,8 @@ export class ReadSomeOp extends TransferOp {
   }
 
   /**
-   * Prepares the op for one read into `buffer`; `owner` (the socket) is
+   * @internal Prepares the op for one read into `buffer`; `owner` (the socket) is
    * asked to withdraw it when its cancellation slot fires.
-   *
-   * @example
-   * ```ts
-   * // What TcpSocket.asyncReadSome does:
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator, socket);
-   * ```
    */
   init(handler: Handler<[number]>, buffer: Uint8Array, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
     this.prepare(handler, allocator, owner);

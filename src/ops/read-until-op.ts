@@ -15,6 +15,8 @@ import type { ReadSomeStream } from './read-op.js';
  * // A line buffer that always has room for one full intermediate read:
  * const lines = new DynamicBuffer(maxLineLength + READ_UNTIL_MAX_READ);
  * ```
+ *
+ * @category Composed I/O
  */
 export const READ_UNTIL_MAX_READ = 65536;
 const READ_UNTIL_MIN_READ = 512;
@@ -43,30 +45,20 @@ function fullMessage(maxSize: number): string {
  * Buffer ownership: `dynbuf` belongs to the operation until the final
  * handler runs; do not `prepare`, `commit` or `consume` it meanwhile.
  *
- * @example
- * ```ts
- * const memory = new HandlerAllocator();
- * const lines = new DynamicBuffer(4096);
- * const onLine = makeCustomAllocHandler(memory, (err: IoError | null, n: number) => {
- *   if (err) return socket.close();
- *   lines.consume(n);
- *   asyncReadUntil(socket, lines, '\n', onLine); // the same ReadUntilOp object every line
- * });
- * asyncReadUntil(socket, lines, '\n', onLine);
- * ```
+ * @category Operations (advanced)
  */
 export class ReadUntilOp extends ComposedOp {
-  /** The stream read from. */
+  /** @internal The stream read from. */
   stream: ReadSomeStream | null;
-  /** The caller's buffer the bytes are read into. */
+  /** @internal The caller's buffer the bytes are read into. */
   dynbuf: DynamicBuffer | null;
-  /** The delimiter as bytes, or `null` when it is a pattern. */
+  /** @internal The delimiter as bytes, or `null` when it is a pattern. */
   delimBytes: Uint8Array | null;
-  /** The delimiter as a RegExp (matched against latin1 text), or `null` when it is bytes. */
+  /** @internal The delimiter as a RegExp (matched against latin1 text), or `null` when it is bytes. */
   delimPattern: RegExp | null;
-  /** Readable offset the next byte search starts at (bytes before it cannot start a match). */
+  /** @internal Readable offset the next byte search starts at (bytes before it cannot start a match). */
   searchFrom: number;
-  /** The intermediate handler, made once per op object. */
+  /** @internal The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
@@ -91,16 +83,9 @@ export class ReadUntilOp extends ComposedOp {
   }
 
   /**
-   * Prepares the op for reading `stream` into `dynbuf` until it holds the
+   * @internal Prepares the op for reading `stream` into `dynbuf` until it holds the
    * delimiter (`delimBytes` or `delimPattern`, the other `null`), and
    * records the cancellation slot `handler` carries.
-   *
-   * @example
-   * ```ts
-   * // What asyncReadUntil(socket, lines, '\r\n', handler) does:
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * allocator.allocate(ReadUntilOp).init(handler, socket, lines, Buffer.from('\r\n'), null, allocator).start();
-   * ```
    */
   init(
     handler: Handler<[number]>,
@@ -124,15 +109,9 @@ export class ReadUntilOp extends ComposedOp {
   }
 
   /**
-   * Starts: when the buffer already holds the delimiter (or is full) a
+   * @internal Starts: when the buffer already holds the delimiter (or is full) a
    * zero-length read lets the handler run from the loop, never inside the
    * initiating call; otherwise the first real read.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(ReadUntilOp).init(handler, socket, lines, Buffer.from('\n'), null, allocator);
-   * op.start(); // socket.asyncReadSome(lines.prepare(…), op.onStep)
-   * ```
    */
   start(): void {
     this.armSlot();
@@ -145,14 +124,8 @@ export class ReadUntilOp extends ComposedOp {
   }
 
   /**
-   * One intermediate read finished: commits its bytes to the buffer, then
+   * @internal One intermediate read finished: commits its bytes to the buffer, then
    * completes the op or reads more. `onStep` calls it.
-   *
-   * @example
-   * ```ts
-   * // A stream's asyncReadSome completing a step calls:
-   * op.onStep(null, 120); // → op.advance(null, 120): commit 120 bytes, search for the delimiter
-   * ```
    */
   advance(err: IoError | null, n: number): void {
     const dynbuf = this.dynbuf!;

@@ -10,14 +10,7 @@ import { ResultOp } from './result-op.js';
  * Cancellable through a slot while pending (terminal, partial and total:
  * the lookup's result is discarded when it arrives).
  *
- * @example
- * ```ts
- * const tracking = new TrackingAllocator();
- * const resolver = new Resolver(ctx);
- * resolver.asyncResolve('localhost', 80, bindAllocator(tracking, (err: IoError | null, endpoints: Endpoint[]) => {
- *   tracking.live; // 0: the ResolveOp was freed before this handler ran
- * }));
- * ```
+ * @category Operations (advanced)
  */
 export class ResolveOp<E = unknown> extends ResultOp<E[]> {
   /** The port every endpoint gets. */
@@ -37,15 +30,8 @@ export class ResolveOp<E = unknown> extends ResultOp<E[]> {
   }
 
   /**
-   * Prepares the op for one lookup whose endpoints all get `port`; `owner`
+   * @internal Prepares the op for one lookup whose endpoints all get `port`; `owner`
    * (the resolver) is asked to withdraw it when its cancellation slot fires.
-   *
-   * @example
-   * ```ts
-   * // What Resolver.asyncResolve does:
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * const op = allocator.allocate(ResolveOp<Endpoint>).init(handler, 443, allocator, resolver);
-   * ```
    */
   init(handler: Handler<[E[]]>, port: number, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
     this.prepare(handler, allocator, owner);

@@ -4,7 +4,7 @@ import type { Handler } from '../tokens/completion-token.js';
 import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
 
 /**
- * @internal The base of every operation that completes with one result,
+ * The base of every operation that completes with one result,
  * `(err, result)`: accept (the socket), read-some and write-some (the byte
  * count), resolve (the endpoints), signal waits (the signal). It writes the
  * handler, the error, the result, `finish`, `reset` and `complete` once;
@@ -12,6 +12,8 @@ import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
  *
  * `none` is the result while the op is free, so a pooled op keeps no
  * reference and every instance keeps one shape.
+ *
+ * @category Operations (advanced)
  */
 export abstract class ResultOp<R> extends CancellableOp {
   /** The completion handler; `null` while the op is free. */
@@ -39,7 +41,7 @@ export abstract class ResultOp<R> extends CancellableOp {
   }
 
   /**
-   * Records the result and leaves the cancellation slot; the owner then
+   * @internal Records the result and leaves the cancellation slot; the owner then
    * queues the op on its context.
    */
   finish(err: IoError | null, result: R): this {
@@ -49,7 +51,7 @@ export abstract class ResultOp<R> extends CancellableOp {
     return this;
   }
 
-  /** `finish(err)` with the empty result: the op failed or was aborted. */
+  /** @internal `finish(err)` with the empty result: the op failed or was aborted. */
   fail(err: IoError): this {
     return this.finish(err, this.#none);
   }

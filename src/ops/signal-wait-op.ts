@@ -10,13 +10,7 @@ import { ResultOp } from './result-op.js';
  * `(err: IoError | null, signal: string) => void`. Cancellable through a
  * slot like `WaitOp` (terminal, partial and total alike).
  *
- * @example
- * ```ts
- * const tracking = new TrackingAllocator(undefined, { log: true });
- * const signals = new SignalSet(ctx, 'SIGINT');
- * signals.asyncWait(bindAllocator(tracking, (err: IoError | null, signal: string) => { … }));
- * tracking.events; // ['allocate:SignalWaitOp']; 'deallocate:SignalWaitOp' comes before the handler runs
- * ```
+ * @category Operations (advanced)
  */
 export class SignalWaitOp extends ResultOp<string> {
   constructor() {
@@ -29,14 +23,8 @@ export class SignalWaitOp extends ResultOp<string> {
   }
 
   /**
-   * Prepares the op for one wait; `owner` (the signal set) is asked to
+   * @internal Prepares the op for one wait; `owner` (the signal set) is asked to
    * withdraw it when its cancellation slot fires.
-   *
-   * @example
-   * ```ts
-   * // What SignalSet.asyncWait does:
-   * const op = allocator.allocate(SignalWaitOp).init(handler, allocator, signalSet);
-   * ```
    */
   init(handler: Handler<[string]>, allocator: Allocator, owner: CancellableOpOwner): this {
     this.prepare(handler, allocator, owner);

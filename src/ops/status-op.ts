@@ -4,9 +4,11 @@ import type { Handler } from '../tokens/completion-token.js';
 import { CancellableOp, type CancellableOpOwner } from './cancellable-op.js';
 
 /**
- * @internal The base of every cancellable operation that completes with an
+ * The base of every cancellable operation that completes with an
  * error alone, `(err)`: connect and timer waits. `ResultOp` without the
  * result.
+ *
+ * @category Operations (advanced)
  */
 export abstract class StatusOp extends CancellableOp {
   /** The completion handler; `null` while the op is free. */
@@ -15,14 +17,8 @@ export abstract class StatusOp extends CancellableOp {
   err: IoError | null = null;
 
   /**
-   * Prepares the op for one use; `owner` (the I/O object) is asked to
+   * @internal Prepares the op for one use; `owner` (the I/O object) is asked to
    * withdraw it when its cancellation slot fires.
-   *
-   * @example
-   * ```ts
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * const op = allocator.allocate(ConnectOp).init(handler, allocator, socket);
-   * ```
    */
   init(handler: Handler, allocator: Allocator, owner: CancellableOpOwner | null = null): this {
     this.owner = owner;
@@ -34,14 +30,7 @@ export abstract class StatusOp extends CancellableOp {
   }
 
   /**
-   * Records the result; the owner then queues the op on its context.
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(ConnectOp).init(handler, allocator);
-   * op.finish(new IoError('connection_refused'));
-   * op.complete(); // op back in `allocator` first, then handler(err)
-   * ```
+   * @internal Records the result; the owner then queues the op on its context.
    */
   finish(err: IoError | null): this {
     this.detach();

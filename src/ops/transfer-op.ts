@@ -5,12 +5,7 @@ import { ResultOp } from './result-op.js';
  * bytes and completes with `(err, n)`, the number of bytes transferred.
  * It holds the handler and the result; each subclass adds its buffers.
  *
- * @example
- * ```ts
- * const op = allocator.allocate(ReadSomeOp).init(handler, buf, allocator);
- * op.finish(null, 5); // a TransferOp's result: (err, bytes)
- * op.complete();      // freed first, then handler(null, 5)
- * ```
+ * @category Operations (advanced)
  */
 export abstract class TransferOp extends ResultOp<number> {
   protected constructor(kind: number) {

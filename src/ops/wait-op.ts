@@ -9,14 +9,7 @@ import { StatusOp } from './status-op.js';
  * the slot's handler (so cancelling allocates nothing). It honours
  * terminal, partial and total cancellation alike: a wait has no side effects.
  *
- * @example
- * ```ts
- * const memory = new HandlerAllocator();
- * const timer = new SteadyTimer(ctx);
- * timer.expiresAfter(100);
- * timer.asyncWait(bindAllocator(memory, (err: IoError | null) => { … })); // a WaitOp from `memory`
- * memory.stats().byKind.wait?.live; // 1 while the wait is pending
- * ```
+ * @category Operations (advanced)
  */
 export class WaitOp extends StatusOp {
   constructor() {

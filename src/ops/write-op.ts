@@ -21,21 +21,16 @@ export interface WriteSomeStream {
  * Buffer ownership: the bytes of `buffers` must stay unchanged until the
  * final handler runs.
  *
- * @example
- * ```ts
- * const memory = new HandlerAllocator();
- * asyncWrite(socket, [header, body], bindAllocator(memory, (err: IoError | null, n: number) => { … }));
- * memory.stats().byKind.write?.live; // 1 (the WriteOp) until the last intermediate write completes
- * ```
+ * @category Operations (advanced)
  */
 export class WriteOp extends ComposedOp {
-  /** The stream written to. */
+  /** @internal The stream written to. */
   stream: WriteSomeStream | null;
-  /** The caller's bytes: one buffer, or an array written as a gathered write. */
+  /** @internal The caller's bytes: one buffer, or an array written as a gathered write. */
   buffers: Uint8Array | readonly Uint8Array[] | null;
-  /** How many bytes `buffers` holds in all. */
+  /** @internal How many bytes `buffers` holds in all. */
   total: number;
-  /** The intermediate handler, made once per op object. */
+  /** @internal The intermediate handler, made once per op object. */
   readonly onStep: Handler<[number]>;
 
   constructor() {
@@ -58,15 +53,8 @@ export class WriteOp extends ComposedOp {
   }
 
   /**
-   * Prepares the op for writing all `total` bytes of `buffers` to `stream`,
+   * @internal Prepares the op for writing all `total` bytes of `buffers` to `stream`,
    * and records the cancellation slot `handler` carries.
-   *
-   * @example
-   * ```ts
-   * // What asyncWrite(socket, data, handler) does:
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * allocator.allocate(WriteOp).init(handler, socket, data, data.length, allocator).start();
-   * ```
    */
   init(handler: Handler<[number]>, stream: WriteSomeStream, buffers: Uint8Array | readonly Uint8Array[], total: number, allocator: Allocator): this {
     this.handler = handler;
@@ -81,13 +69,7 @@ export class WriteOp extends ComposedOp {
   }
 
   /**
-   * Issues the first write: all the buffers at once (a gathered write for an array).
-   *
-   * @example
-   * ```ts
-   * const op = allocator.allocate(WriteOp).init(handler, socket, [header, body], header.length + body.length, allocator);
-   * op.start(); // socket.asyncWriteSome([header, body], op.onStep)
-   * ```
+   * @internal Issues the first write: all the buffers at once (a gathered write for an array).
    */
   start(): void {
     this.armSlot();
@@ -96,14 +78,8 @@ export class WriteOp extends ComposedOp {
   }
 
   /**
-   * One intermediate write finished: completes the op, or writes the rest.
+   * @internal One intermediate write finished: completes the op, or writes the rest.
    * `onStep` calls it.
-   *
-   * @example
-   * ```ts
-   * // A stream's asyncWriteSome that took only part of the bytes:
-   * op.onStep(null, 1000); // → op.advance(null, 1000): writes the bytes from offset 1000 on
-   * ```
    */
   advance(err: IoError | null, n: number): void {
     this.bytes += n;

@@ -14,13 +14,7 @@ import { TransferOp } from './transfer-op.js';
  * Buffer ownership: the bytes of `buffers` must stay unchanged from
  * initiation until the handler runs.
  *
- * @example
- * ```ts
- * const tracking = new TrackingAllocator(undefined, { log: true });
- * socket.asyncWriteSome(Buffer.from('ping\n'), bindAllocator(tracking, (err: IoError | null, n: number) => {
- *   tracking.events; // ['allocate:WriteSomeOp', 'deallocate:WriteSomeOp']: freed before this runs
- * }));
- * ```
+ * @category Operations (advanced)
  */
 export class WriteSomeOp extends TransferOp {
   /** The caller's bytes; they must stay unchanged until the handler runs. */
@@ -35,16 +29,9 @@ export class WriteSomeOp extends TransferOp {
   }
 
   /**
-   * Prepares the op for one write of `buffers` (`total` bytes in all);
+   * @internal Prepares the op for one write of `buffers` (`total` bytes in all);
    * `owner` (the socket) is asked to withdraw it when its cancellation slot
    * fires.
-   *
-   * @example
-   * ```ts
-   * // What TcpSocket.asyncWriteSome does:
-   * const allocator = getAssociatedAllocator(handler, ctx.allocator);
-   * const op = allocator.allocate(WriteSomeOp).init(handler, [header, body], header.length + body.length, allocator, socket);
-   * ```
    */
   init(
     handler: Handler<[number]>,

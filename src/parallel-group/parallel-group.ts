@@ -14,6 +14,8 @@ import { describeValue } from '../errors/describe-value.js';
  * ```ts
  * const members: AnyDeferredOperation[] = [socket.asyncReadSome(buf, deferred), timer.asyncWait(deferred)];
  * ```
+ *
+ * @category Parallel groups
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a member may have any completion signature
 export type AnyDeferredOperation = DeferredOperation<any>;
@@ -25,6 +27,8 @@ export type AnyDeferredOperation = DeferredOperation<any>;
  * ```ts
  * type ReadResult = MemberResult<DeferredOperation<[number]>>; // [IoError | null, number]
  * ```
+ *
+ * @category Parallel groups
  */
 export type MemberResult<D> = D extends DeferredOperation<infer R> ? [IoError | null, ...R] : never;
 
@@ -36,6 +40,8 @@ export type MemberResult<D> = D extends DeferredOperation<infer R> ? [IoError | 
  * type Race = ParallelGroupResults<[DeferredOperation<[number]>, DeferredOperation<[]>]>;
  * // [order: number[], [IoError | null, number], [IoError | null]]
  * ```
+ *
+ * @category Parallel groups
  */
 export type ParallelGroupResults<Ops extends readonly AnyDeferredOperation[]> = [order: number[], ...results: { [K in keyof Ops]: MemberResult<Ops[K]> }];
 
@@ -54,6 +60,8 @@ function initiateGroup(handler: Handler<unknown[]>, members: readonly MemberStar
  * const group = makeParallelGroup(socket.asyncReadSome(buf, deferred), timer.asyncWait(deferred));
  * const [order, [readErr, n], [waitErr]] = await group.asyncWait(waitForOne(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export class ParallelGroup<Ops extends readonly AnyDeferredOperation[]> {
   readonly #ops: Ops;
@@ -125,6 +133,8 @@ export class ParallelGroup<Ops extends readonly AnyDeferredOperation[]> {
  * );
  * const [order, [connectErr]] = await group.asyncWait(waitForOne(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function makeParallelGroup<Ops extends AnyDeferredOperation[]>(...ops: Ops): ParallelGroup<Ops> {
   if (ops.length === 0) throw new TypeError('makeParallelGroup: expected at least one operation');

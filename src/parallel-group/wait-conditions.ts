@@ -14,6 +14,8 @@ import { describeValue } from '../errors/describe-value.js';
  * const firstRealError: ParallelGroupCondition = (err) =>
  *   err !== null && err.code !== 'eof' ? CancellationType.terminal : CancellationType.none;
  * ```
+ *
+ * @category Parallel groups
  */
 export type ParallelGroupCondition = (err: IoError | null, index: number) => CancellationType;
 
@@ -32,6 +34,8 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  * ```ts
  * const [order, a, b] = await makeParallelGroup(opA, opB).asyncWait(waitForAll(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function waitForAll(): ParallelGroupCondition {
   return forAll;
@@ -44,6 +48,8 @@ export function waitForAll(): ParallelGroupCondition {
  * ```ts
  * const [order] = await makeParallelGroup(read, timeout).asyncWait(waitForOne(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function waitForOne(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
   checkType(type, 'waitForOne');
@@ -58,6 +64,8 @@ export function waitForOne(type: CancellationType = CancellationType.terminal): 
  * // Connect to whichever address answers first:
  * const [order] = await makeParallelGroup(connectA, connectB).asyncWait(waitForOneSuccess(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function waitForOneSuccess(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
   checkType(type, 'waitForOneSuccess');
@@ -71,6 +79,8 @@ export function waitForOneSuccess(type: CancellationType = CancellationType.term
  * ```ts
  * const [order, ...results] = await makeParallelGroup(writeA, writeB).asyncWait(waitForOneError(), usePromise);
  * ```
+ *
+ * @category Parallel groups
  */
 export function waitForOneError(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
   checkType(type, 'waitForOneError');

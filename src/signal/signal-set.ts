@@ -22,6 +22,8 @@ import { describeValue } from '../errors/describe-value.js';
  * // Up to SIGNAL_SET_MEMORY SIGUSR2s sent before this wait each complete one wait, in order:
  * signals.asyncWait((err, signal) => console.log(signal));
  * ```
+ *
+ * @category Signals
  */
 export const SIGNAL_SET_MEMORY = 64;
 
@@ -55,6 +57,8 @@ function checkSignalName(name: unknown, caller: string): asserts name is NodeJS.
  *   if (!err) { console.log(`${signal}: shutting down`); acceptor.close(); }
  * });
  * ```
+ *
+ * @category Signals
  */
 export class SignalSet implements CancellableOpOwner {
   readonly #ctx: IoContext;

@@ -33,6 +33,8 @@ import { describeValue } from '../errors/describe-value.js';
  * post(strand, () => console.log('first'));
  * post(strand, () => console.log('second, never interleaved'));
  * ```
+ *
+ * @category Strands
  */
 export class Strand implements Executor {
   /** The context the handlers run on. */

@@ -46,6 +46,8 @@ class ManualAlarm implements Alarm {
  * clock.advance(1000);
  * await done;
  * ```
+ *
+ * @category Timers
  */
 export class ManualClock implements Clock {
   #now: number;

@@ -52,6 +52,8 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
  *   console.log('500 ms later');
  * });
  * ```
+ *
+ * @category Timers
  */
 export class SteadyTimer implements CancellableOpOwner {
   readonly #ctx: IoContext;

@@ -20,6 +20,8 @@ import { describeValue } from '../errors/describe-value.js';
  * if (err?.code === 'eof') …
  * const [err2] = await timer.asyncWait(asTuple(cancelAfter(100, usePromise)));
  * ```
+ *
+ * @category Tokens
  */
 export function asTuple<Inner = UsePromise>(token: Inner = usePromise as Inner): AsTuple<Inner> {
   if (token === usePromise) return tupleToken as AsTuple<Inner>;

@@ -26,6 +26,8 @@ function isTokenAdapter(token: unknown): token is TokenAdapter {
  *     token, timer);
  * }
  * ```
+ *
+ * @category Tokens
  */
 export function asyncInitiate<R extends unknown[], T extends CompletionToken<R>, A = undefined, B = undefined, C = undefined>(
   initiation: Initiation<R, A, B, C>,

@@ -12,6 +12,8 @@ import type { IoError } from '../errors/io-error.js';
  * };
  * socket.asyncReadSome(buf, onRead);
  * ```
+ *
+ * @category Tokens
  */
 export type Handler<R extends unknown[] = []> = (err: IoError | null, ...results: R) => void;
 
@@ -30,6 +32,8 @@ export type Handler<R extends unknown[] = []> = (err: IoError | null, ...results
  *   return asyncInitiate<[number], T, TcpSocket, Uint8Array>(initiateRead, token, socket, buf);
  * }
  * ```
+ *
+ * @category Tokens
  */
 export type Initiation<R extends unknown[], A, B, C> = (handler: Handler<R>, a: A, b: B, c: C) => void;
 
@@ -53,6 +57,8 @@ export type Initiation<R extends unknown[], A, B, C> = (handler: Handler<R>, a: 
  * };
  * asyncWrite(socket, Buffer.from('bye\n'), logErrors);
  * ```
+ *
+ * @category Tokens
  */
 export interface TokenAdapter {
   /** Which return type `CompletionResult` gives the operation. */
@@ -70,6 +76,8 @@ export interface TokenAdapter {
  *   return asyncRead(socket, buf, token);
  * }
  * ```
+ *
+ * @category Tokens
  */
 export interface UsePromise extends TokenAdapter {
   /** Always `'promise'`: the operation returns a `Promise`. */
@@ -84,6 +92,8 @@ export interface UsePromise extends TokenAdapter {
  * const tuple: AsTuple = asTuple(usePromise);
  * const [err, n] = await socket.asyncReadSome(buf, tuple);
  * ```
+ *
+ * @category Tokens
  */
 export interface AsTuple<Inner = UsePromise> extends TokenAdapter {
   /** Always `'tuple'`: the operation reports `[err, ...results]` to `inner` as its one result. */
@@ -102,6 +112,8 @@ export interface AsTuple<Inner = UsePromise> extends TokenAdapter {
  * }
  * fireAndForget(detached);
  * ```
+ *
+ * @category Tokens
  */
 export interface Detached extends TokenAdapter {
   /** Always `'detached'`: the operation returns nothing and its result is dropped. */
@@ -116,6 +128,8 @@ export interface Detached extends TokenAdapter {
  * const token: WrappedToken<UsePromise> = withAbortSignal(AbortSignal.timeout(1000), usePromise);
  * const n = await socket.asyncReadSome(buf, token); // Promise<number>, as with usePromise
  * ```
+ *
+ * @category Tokens
  */
 export interface WrappedToken<Inner> extends TokenAdapter {
   /** Always `'wrapped'`: the operation returns what `inner` makes it return. */
@@ -131,6 +145,8 @@ export interface WrappedToken<Inner> extends TokenAdapter {
  * ```ts
  * const wait: DeferredOperation<[]> = timer.asyncWait(deferred);
  * ```
+ *
+ * @category Tokens
  */
 export interface Deferred extends TokenAdapter {
   /** Always `'deferred'`: the operation returns a `DeferredOperation` and starts only when that is called. */
@@ -148,6 +164,8 @@ export interface Deferred extends TokenAdapter {
  * const read = socket.asyncReadSome(buf, deferred); // nothing started
  * const n = await read(usePromise);                 // started now
  * ```
+ *
+ * @category Tokens
  */
 export interface DeferredOperation<R extends unknown[]> {
   <T extends CompletionToken<R>>(token: T): CompletionResult<T, R>;
@@ -170,6 +188,8 @@ export interface DeferredOperation<R extends unknown[]> {
  * const [err] = await timer.asyncWait(asTuple(usePromise));
  * timer.asyncWait(detached);                         // void
  * ```
+ *
+ * @category Tokens
  */
 export type CompletionToken<R extends unknown[] = []> = Handler<R> | WrappedToken<Handler<R>> | TokenAdapter;
 
@@ -184,6 +204,8 @@ export type CompletionToken<R extends unknown[] = []> = Handler<R> | WrappedToke
  * post(ctx, later);
  * await post(ctx, usePromise);
  * ```
+ *
+ * @category Tokens
  */
 export type NullaryToken = (() => void) | WrappedToken<() => void> | TokenAdapter;
 
@@ -196,6 +218,8 @@ export type NullaryToken = (() => void) | WrappedToken<() => void> | TokenAdapte
  * type B = PromiseValue<[number]>;         // number
  * type C = PromiseValue<[number, string]>; // [number, string]
  * ```
+ *
+ * @category Tokens
  */
 export type PromiseValue<R extends unknown[]> = R extends [] ? void : R extends [infer Only] ? Only : R;
 
@@ -212,6 +236,8 @@ export type PromiseValue<R extends unknown[]> = R extends [] ? void : R extends 
  * asyncReadByte(socket, (err, n) => { … });          // void
  * const n = await asyncReadByte(socket, usePromise);  // Promise<number>
  * ```
+ *
+ * @category Tokens
  */
 export type CompletionResult<T, R extends unknown[]> = T extends (...args: never[]) => unknown
   ? void

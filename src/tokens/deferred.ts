@@ -14,6 +14,8 @@ import type { CompletionToken, Deferred, DeferredOperation, Initiation } from '.
  * const wait = timer.asyncWait(deferred);
  * const [order, readResult, waitResult] = await makeParallelGroup(read, wait).asyncWait(waitForOne(), usePromise);
  * ```
+ *
+ * @category Tokens
  */
 export const deferred: Deferred = Object.freeze({
   kind: 'deferred' as const,

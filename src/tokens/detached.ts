@@ -12,6 +12,8 @@ function ignoreCompletion(): void {
  * ```ts
  * asyncWrite(socket, Buffer.from('bye\n'), detached); // nobody waits for it
  * ```
+ *
+ * @category Tokens
  */
 export const detached: Detached = Object.freeze({
   kind: 'detached' as const,

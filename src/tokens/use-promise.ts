@@ -10,6 +10,8 @@ import type { Initiation, UsePromise } from './completion-token.js';
  * ```ts
  * const n = await socket.asyncReadSome(buf, usePromise);
  * ```
+ *
+ * @category Tokens
  */
 export const usePromise: UsePromise = Object.freeze({
   kind: 'promise' as const,

@@ -15,6 +15,8 @@ import { describeValue } from '../../errors/describe-value.js';
  * ```ts
  * const acceptor = new TcpAcceptor(ctx, { host: '0.0.0.0', port: 8080 }, { backlog: 1024 });
  * ```
+ *
+ * @category Stream sockets
  */
 export interface TcpAcceptorOptions {
   /**
@@ -74,6 +76,8 @@ function wrapAccepted(ctx: IoContext, client: ClientHandle): TcpSocket {
  * acceptor.asyncAccept(onAccept);
  * await ctx.run();
  * ```
+ *
+ * @category Stream sockets
  */
 export class TcpAcceptor extends BasicAcceptor<TcpSocket> {
   readonly #endpoint: Endpoint;

@@ -41,6 +41,8 @@ import { describeValue } from '../../errors/describe-value.js';
  * });
  * await ctx.run();
  * ```
+ *
+ * @category Stream sockets
  */
 export class TcpSocket extends BasicStreamSocket {
   /** An unopened socket: `asyncConnect` opens and connects it. */

@@ -11,6 +11,8 @@ import { describeValue as describe } from '../../errors/describe-value.js';
  * const acceptor = new UnixAcceptor(ctx, endpoint);
  * await new UnixSocket(ctx).asyncConnect(endpoint, usePromise);
  * ```
+ *
+ * @category Stream sockets
  */
 export interface LocalEndpoint {
   /** The socket file's path. */
@@ -26,6 +28,8 @@ export interface LocalEndpoint {
  * ```ts
  * if (Buffer.byteLength(path) > MAX_LOCAL_PATH) path = join(os.tmpdir(), 'app.sock');
  * ```
+ *
+ * @category Stream sockets
  */
 export const MAX_LOCAL_PATH = process.platform === 'linux' ? 107 : 103;
 

@@ -13,6 +13,8 @@ import { UnixSocket } from './unix-socket.js';
  * ```ts
  * const acceptor = new UnixAcceptor(ctx, { path: '/tmp/app.sock' }, { backlog: 1024 });
  * ```
+ *
+ * @category Stream sockets
  */
 export interface UnixAcceptorOptions {
   /**
@@ -44,6 +46,8 @@ export interface UnixAcceptorOptions {
  * acceptor.asyncAccept(onAccept);
  * await ctx.run();
  * ```
+ *
+ * @category Stream sockets
  */
 export class UnixAcceptor extends BasicAcceptor<UnixSocket> {
   readonly #endpoint: LocalEndpoint;

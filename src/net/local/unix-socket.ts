@@ -23,6 +23,8 @@ import { pathOf, type LocalEndpoint } from './local-endpoint.js';
  * await asyncReadUntil(socket, line, '\n', usePromise);
  * socket.close();
  * ```
+ *
+ * @category Stream sockets
  */
 export class UnixSocket extends BasicStreamSocket {
   #local = '';
