@@ -19,6 +19,8 @@ const MIN_CAPACITY = 512;
  * const bodies = new DynamicBuffer(16 * DEFAULT_DYNAMIC_BUFFER_MAX_SIZE); // 16 MiB messages
  * const anything = new DynamicBuffer(Infinity); // unbounded: the peer decides how much memory it takes
  * ```
+ *
+ * @category Composed I/O
  */
 export const DEFAULT_DYNAMIC_BUFFER_MAX_SIZE = 1024 * 1024;
 
