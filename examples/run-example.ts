@@ -20,6 +20,12 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   timeouts: 'cancelAfter as a connect deadline and an idle timeout, cancelAt, a race in a parallel group',
   'allocator-walkthrough': 'one echo workload on NewAllocator, RecyclingAllocator and HandlerAllocator, with their statistics',
   'producer-consumer': 'a bounded Channel giving backpressure between a fast reader chain and a slow writer chain; --port 5557',
+  'mini-redis': 'a Redis-compatible server that redis-cli, redis-benchmark and ioredis drive; --port 6380',
+};
+
+/** Examples that are a folder: the file to run in it. */
+const ENTRY_FILES: Readonly<Record<string, string>> = {
+  'mini-redis': 'mini-redis/server.js',
 };
 
 function list(): string {
@@ -37,5 +43,5 @@ if (name === undefined || name === '--help' || name === '-h') {
 } else {
   // The example reads process.argv.slice(2): make that its own arguments.
   process.argv.splice(2, 1);
-  await import(new URL(`./${name}.js`, import.meta.url).href);
+  await import(new URL(`./${ENTRY_FILES[name] ?? `${name}.js`}`, import.meta.url).href);
 }
