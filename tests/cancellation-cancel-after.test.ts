@@ -65,6 +65,24 @@ describe('cancelAfter on a timer wait (ManualClock)', () => {
     expect(tracking.live).toBe(0);
   });
 
+  test('a whole ms counts from the clock reading rounded up to a whole millisecond: never early, at most 1 ms late', async () => {
+    const clock = new ManualClock(1000.25);
+    const tracking = new TrackingAllocator();
+    const ctx = new IoContext({ clock, allocator: tracking });
+    const results: string[] = [];
+    waitFor(ctx, 1000).asyncWait(cancelAfter(100, (err) => results.push(`${err?.code ?? 'ok'}@${clock.now()}`)));
+    waitFor(ctx, 1000).asyncWait(cancelAfter(99.5, (err) => results.push(`${err?.code ?? 'ok'}@${clock.now()}`)));
+    const done = ctx.run();
+    clock.set(1099.75);
+    expect(results).toEqual(['operation_aborted@1099.75']); // 99.5 ms: exact, not rounded
+    clock.set(1100.5);
+    expect(results).toHaveLength(1); // 100 ms have passed, but the deadline is at the whole millisecond after
+    clock.set(1101);
+    await done;
+    expect(results).toEqual(['operation_aborted@1099.75', 'operation_aborted@1101']);
+    expect(tracking.live).toBe(0);
+  });
+
   test('cancelAt cancels exactly at its time point', async () => {
     const { clock, ctx, tracking } = setup();
     clock.advance(1000);

@@ -19,6 +19,8 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
   readonly type: CancellationType;
   readonly #time: number;
   readonly #relative: boolean;
+  /** A whole number of milliseconds: armed on whole-millisecond times, which cost no heap (see `expiresAfterWholeMs`). */
+  readonly #wholeMs: boolean;
   /** A deadline whose operation completed, kept for the next one (a chain uses one forever). */
   #idle: Deadline | null = null;
   /** A callback's associations, read once: a chain's every operation would otherwise look them up again. */
@@ -32,12 +34,14 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
     this.#innerSlot = callback ? getAssociatedCancellationSlot(inner) : null;
     this.#time = time;
     this.#relative = relative;
+    this.#wholeMs = relative && Number.isSafeInteger(time);
     this.type = type;
   }
 
   arm(timer: SteadyTimer): void {
-    if (this.#relative) timer.expiresAfter(this.#time);
-    else timer.expiresAt(this.#time);
+    if (!this.#relative) timer.expiresAt(this.#time);
+    else if (this.#wholeMs) timer.expiresAfterWholeMs(this.#time);
+    else timer.expiresAfter(this.#time);
   }
 
   release(deadline: Deadline): void {
@@ -110,7 +114,9 @@ function checkType(type: unknown, caller: string): asserts type is CancellationT
  * the operation returns what `token` makes it return. asio's `cancel_after`.
  *
  * - The deadline runs on the operation's own context and its clock
- *   (`ManualClock` included). The cancelled operation completes with
+ *   (`ManualClock` included). A whole `ms` is counted from the clock's
+ *   reading rounded up to a whole millisecond (at most 1 ms later, the
+ *   granularity of Node's timers), which keeps the deadline off the heap. The cancelled operation completes with
  *   `operation_aborted` (with `usePromise`, the promise rejects with it);
  *   what a `partial` or `total` request leaves is as the operation
  *   documents for a cancellation signal.

@@ -58,8 +58,7 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
 export class SteadyTimer implements CancellableOpOwner {
   readonly #ctx: IoContext;
   readonly #queue: TimerQueue;
-  // Initialised here, not left undefined until the constructor: a field that starts undefined holds every later time boxed, 16 heap bytes a re-arm.
-  #expiry = 0.5;
+  #expiry: number;
   /** Order among equal expiries: taken from the queue each time the expiry is set. */
   #seq = 0;
   /** The token of this timer's live heap slot while waits are pending, else 0. */
@@ -292,6 +291,20 @@ export class SteadyTimer implements CancellableOpOwner {
       op = next;
     }
     return count;
+  }
+
+  /**
+   * @internal `expiresAfter(ms)` for a whole `ms`, rounded up to the next
+   * whole millisecond of the clock: a time that is a small integer travels
+   * through the timer queue without being boxed, so a deadline re-armed for
+   * every operation (`cancelAfter`) allocates nothing. At most 1 ms later
+   * than `expiresAfter`, the granularity of Node's own timers.
+   */
+  expiresAfterWholeMs(ms: number): number {
+    const cancelled = this.#head === null ? 0 : this.cancel();
+    this.#expiry = Math.ceil(this.#queue.now()) + ms;
+    this.#seq = this.#queue.nextSeq();
+    return cancelled;
   }
 
   /** @internal The token of this timer's live heap slot, 0 while no wait is pending. */
