@@ -20,6 +20,8 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   timeouts: 'cancelAfter as a connect deadline and an idle timeout, cancelAt, a race in a parallel group',
   'allocator-walkthrough': 'one echo workload on NewAllocator, RecyclingAllocator and HandlerAllocator, with their statistics',
   'producer-consumer': 'a bounded Channel giving backpressure between a fast reader chain and a slow writer chain; --port 5557',
+  'udp-echo-server': 'a UdpSocket echo server with one HandlerAllocator for the socket; --port 5560',
+  'udp-client': 'UDP request/response with a cancelAfter deadline per attempt and retries; --port 5560 --count 3',
 };
 
 function list(): string {

@@ -22,6 +22,11 @@ export const OP_KIND = {
   channelSend: 13,
   channelReceive: 14,
   compose: 15,
+  sendTo: 16,
+  send: 17,
+  receiveFrom: 18,
+  receive: 19,
+  bind: 20,
 } as const;
 
 /**
