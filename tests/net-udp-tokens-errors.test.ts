@@ -120,6 +120,58 @@ describe('UdpSocket handler tracking, statistics and handler memory', () => {
     }
   });
 
+  test('each op is freed before its handler runs: a receive started from a receive handler (and a send from a send handler) reuses the same op object', async () => {
+    const peer = await nodePeer();
+    const memory = new HandlerAllocator();
+    const N = 20;
+    const { result } = await withRunningContext(async (ctx) => {
+      const s = new UdpSocket(ctx);
+      await s.bind({ host: '127.0.0.1', port: 0 }, usePromise);
+      const buf = Buffer.alloc(16);
+      const got: string[] = [];
+      const received = new Promise<void>((resolve) => {
+        const onPlain = makeCustomAllocHandler(memory, (err: IoError | null, n: number) => {
+          if (err) {
+            resolve();
+            return;
+          }
+          got.push(buf.toString('utf8', 0, n));
+          if (got.length === N) resolve();
+          else s.asyncReceive(buf, onPlain);
+        });
+        const onFrom = makeCustomAllocHandler(memory, (err: IoError | null, n: number) => {
+          if (err) {
+            resolve();
+            return;
+          }
+          got.push(buf.toString('utf8', 0, n));
+          if (got.length === N / 2) s.asyncReceive(buf, onPlain);
+          else s.asyncReceiveFrom(buf, onFrom);
+        });
+        s.asyncReceiveFrom(buf, onFrom);
+      });
+      for (let i = 0; i < N; i++) await peer.send(Buffer.from(String(i)), s.localEndpoint().port);
+      await received;
+      let sent = 0;
+      await new Promise<void>((resolve) => {
+        const onSent = makeCustomAllocHandler(memory, (err: IoError | null) => {
+          if (err || ++sent === N) {
+            resolve();
+            return;
+          }
+          s.asyncSendTo(Buffer.from('x'), { host: '127.0.0.1', port: peer.port }, onSent);
+        });
+        s.asyncSendTo(Buffer.from('x'), { host: '127.0.0.1', port: peer.port }, onSent);
+      });
+      s.close();
+      return got;
+    });
+    peer.close();
+    expect(result).toEqual(Array.from({ length: N }, (_, i) => String(i)));
+    // One op object per kind (receiveFrom, receive, sendTo): every later operation reused it.
+    expect(memory.stats()).toMatchObject({ fallbacks: 3, hits: 2 * N - 3, live: 0 });
+  });
+
   test('a receive → send chain on one HandlerAllocator reuses its op objects (each freed before its handler runs)', async () => {
     const peer = await nodePeer();
     const memory = new HandlerAllocator();
