@@ -201,7 +201,11 @@ export class DatagramCore {
     try {
       s.bind(port, address);
     } catch (e) {
-      this.#bindFailed(fromNodeError(e));
+      // Reported as Node reports a bind error, later: never inside the initiating call.
+      const err = fromNodeError(e);
+      process.nextTick(() => {
+        if (this.#socket === s && this.#state === BINDING) this.#bindFailed(err);
+      });
     }
   }
 
@@ -353,10 +357,15 @@ export class DatagramCore {
   }
 
   #connectNow(): void {
+    const s = this.#socket!;
     try {
-      this.#socket!.connect(this.#peerPort, this.#peerAddress, this.#onConnected);
+      s.connect(this.#peerPort, this.#peerAddress, this.#onConnected);
     } catch (e) {
-      this.#connectDone(fromNodeError(e));
+      // Reported as Node reports a connect error, later: never inside the initiating call.
+      const err = fromNodeError(e);
+      process.nextTick(() => {
+        if (this.#socket === s) this.#connectDone(err);
+      });
     }
   }
 
