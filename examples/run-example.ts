@@ -21,6 +21,8 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'allocator-walkthrough': 'one echo workload on NewAllocator, RecyclingAllocator and HandlerAllocator, with their statistics',
   'producer-consumer': 'a bounded Channel giving backpressure between a fast reader chain and a slow writer chain; --port 5557',
   'mini-redis': 'a Redis-compatible server that redis-cli, redis-benchmark and ioredis drive; --port 6380',
+  'udp-echo-server': 'a UdpSocket echo server with one HandlerAllocator for the socket; --port 5560',
+  'udp-client': 'UDP request/response with a cancelAfter deadline per attempt and retries; --port 5560 --count 3',
 };
 
 /** Examples that are a folder: the file to run in it. */

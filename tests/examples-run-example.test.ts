@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { runExample, startExample } from './support/example-process.js';
 
-const names = ['echo-server', 'echo-server-await', 'echo-client', 'chat-server', 'http-server', 'timeouts', 'allocator-walkthrough', 'producer-consumer', 'mini-redis'];
+const names = ['echo-server', 'echo-server-await', 'echo-client', 'chat-server', 'http-server', 'timeouts', 'allocator-walkthrough', 'producer-consumer', 'mini-redis', 'udp-echo-server', 'udp-client'];
 
 function get(port: number, path: string): Promise<string> {
   return new Promise((resolve, reject) => {

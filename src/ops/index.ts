@@ -18,3 +18,8 @@ export { ReadUntilOp, READ_UNTIL_MAX_READ } from './read-until-op.js';
 export { ChannelSendOp } from './channel-send-op.js';
 export { ChannelReceiveOp } from './channel-receive-op.js';
 export { ComposeOp } from './compose-op.js';
+export { SendToOp } from './send-to-op.js';
+export { SendOp } from './send-op.js';
+export { ReceiveOp } from './receive-op.js';
+export { ReceiveFromOp } from './receive-from-op.js';
+export { BindOp } from './bind-op.js';

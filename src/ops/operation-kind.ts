@@ -23,7 +23,12 @@ type BuiltinOperationKind =
   | 'parallelGroup'
   | 'channelSend'
   | 'channelReceive'
-  | 'compose';
+  | 'compose'
+  | 'sendTo'
+  | 'send'
+  | 'receiveFrom'
+  | 'receive'
+  | 'bind';
 
 /**
  * @internal The index of each kind of operation the runtime defines, stored
@@ -47,6 +52,11 @@ export const OP_KIND = {
   channelSend: 13,
   channelReceive: 14,
   compose: 15,
+  sendTo: 16,
+  send: 17,
+  receiveFrom: 18,
+  receive: 19,
+  bind: 20,
 } as const satisfies Record<BuiltinOperationKind, number>;
 
 /**
