@@ -75,7 +75,7 @@ export class Deadline implements SlotWatcher, CancellationHandler {
       else if (arity === 3) target(err, a, b);
       else if (arity === 4) target(err, a, b, c);
       else {
-        // The rare long signature (a parallel group's): indexed reads keep `arguments` from being materialised on the common path.
+        // The rare long signature (a parallel group's with three or more members).
         const all = new Array<unknown>(arity);
         // eslint-disable-next-line prefer-rest-params -- see above
         for (let i = 0; i < arity; i++) all[i] = arguments[i];
