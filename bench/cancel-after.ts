@@ -29,7 +29,6 @@
  */
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import v8 from 'node:v8';
 
 import {
   CancellationSignal,
@@ -45,6 +44,7 @@ import {
   makeCustomAllocHandler,
   type IoError,
 } from '../src/index.js';
+import { heapAllocatedDuring } from './post-throughput.js';
 
 /** Options for `runCancelAfterBenchmark`; every field has a default. */
 export interface CancelAfterBenchmarkOptions {
@@ -79,22 +79,6 @@ export interface CancelAfterBenchmarkResult {
 type Variant = 'plain' | 'cancelAfter' | 'timer + signal';
 const DEADLINE_MS = 60_000;
 const MESSAGE = 64;
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
-/** Bytes put on the V8 heap while `work` runs, collected or not. */
-async function allocatedDuring(work: () => Promise<void>): Promise<number> {
-  gc?.();
-  const profiler = new v8.GCProfiler();
-  profiler.start();
-  const before = v8.getHeapStatistics().used_heap_size;
-  await work();
-  const after = v8.getHeapStatistics().used_heap_size;
-  const stats = profiler.stop();
-  let freed = 0;
-  for (const s of stats.statistics) freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
-  return after - before + freed;
-}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -169,7 +153,7 @@ function side(ctx: IoContext, socket: TcpSocket, variant: Variant, reads: number
 
 async function pingPong(pair: Pair, variant: Variant, roundTrips: number): Promise<{ ns: number; heap: number }> {
   let ms = 0;
-  const heap = await allocatedDuring(async () => {
+  const { bytes: heap } = await heapAllocatedDuring(async () => {
     const start = performance.now();
     side(pair.ctx, pair.a, variant, roundTrips, true);
     side(pair.ctx, pair.b, variant, roundTrips, false);
@@ -188,7 +172,7 @@ async function timerWaits(n: number): Promise<{ ns: number; heap: number }> {
   const memory = new HandlerAllocator();
   const onWait = makeCustomAllocHandler(memory, (): void => undefined);
   let ms = 0;
-  const heap = await allocatedDuring(() => {
+  const { bytes: heap } = await heapAllocatedDuring(() => {
     const start = performance.now();
     for (let i = 0; i < n; i++) {
       timer.expiresAfter(DEADLINE_MS);
@@ -239,7 +223,7 @@ async function channelChain(withDeadline: boolean, n: number): Promise<{ ns: num
   await run(50_000); // warm: the chain runs optimised, its ops and the deadline's timer exist from here on
   let ms = 0;
   const total = n;
-  const heap = await allocatedDuring(async () => {
+  const { bytes: heap } = await heapAllocatedDuring(async () => {
     ms = await run(total);
   });
   ctx.shutdown();

@@ -113,6 +113,11 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   expiresAt(time: number): number {
     checkTime(time, 'SteadyTimer.expiresAt', 'time');
+    return this.#setExpiry(time);
+  }
+
+  /** Cancels the pending waits and sets the expiry (checked by the caller); returns how many were cancelled. */
+  #setExpiry(time: number): number {
     const cancelled = this.#head === null ? 0 : this.cancel();
     this.#expiry = time;
     this.#seq = this.#queue.nextSeq();
@@ -135,11 +140,7 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   expiresAfter(ms: number): number {
     checkTime(ms, 'SteadyTimer.expiresAfter', 'ms');
-    // expiresAt's body, not a call: a computed time passed as an argument is boxed on the heap, 16 bytes a re-arm.
-    const cancelled = this.#head === null ? 0 : this.cancel();
-    this.#expiry = this.#queue.now() + ms;
-    this.#seq = this.#queue.nextSeq();
-    return cancelled;
+    return this.#setExpiry(this.#queue.now() + ms);
   }
 
   /**
@@ -185,11 +186,8 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   cancel(): number {
     this.#ctx.tracker?.operation('deadline_timer', this, 'cancel');
-    let op = this.#head;
-    if (op === null) return 0;
-    this.#head = null;
-    this.#tail = null;
-    this.#token = 0;
+    if (this.#head === null) return 0;
+    let op: WaitOp | null = this.#unlinkWaits();
     this.#queue.retire();
     const ctx = this.#ctx;
     let count = 0;
@@ -275,11 +273,8 @@ export class SteadyTimer implements CancellableOpOwner {
    * handler. Returns how many were withdrawn.
    */
   discardWaits(): number {
-    let op = this.#head;
-    if (op === null) return 0;
-    this.#head = null;
-    this.#tail = null;
-    this.#token = 0;
+    if (this.#head === null) return 0;
+    let op: WaitOp | null = this.#unlinkWaits();
     this.#queue.retire();
     const ctx = this.#ctx;
     let count = 0;
@@ -301,10 +296,16 @@ export class SteadyTimer implements CancellableOpOwner {
    * than `expiresAfter`, the granularity of Node's own timers.
    */
   expiresAfterWholeMs(ms: number): number {
-    const cancelled = this.#head === null ? 0 : this.cancel();
-    this.#expiry = Math.ceil(this.#queue.now()) + ms;
-    this.#seq = this.#queue.nextSeq();
-    return cancelled;
+    return this.#setExpiry(Math.ceil(this.#queue.now()) + ms);
+  }
+
+  /** Takes the list of pending waits (oldest first, linked through `next`) off the timer, whose heap slot dies. */
+  #unlinkWaits(): WaitOp | null {
+    const head = this.#head;
+    this.#head = null;
+    this.#tail = null;
+    this.#token = 0;
+    return head;
   }
 
   /** @internal The token of this timer's live heap slot, 0 while no wait is pending. */
@@ -314,10 +315,7 @@ export class SteadyTimer implements CancellableOpOwner {
 
   /** @internal Detaches every pending wait, oldest first, into `due` (the timer fired). */
   takeWaits(due: OpQueue): void {
-    let op = this.#head;
-    this.#head = null;
-    this.#tail = null;
-    this.#token = 0;
+    let op = this.#unlinkWaits();
     while (op !== null) {
       const next = op.next as WaitOp | null;
       op.detach();
