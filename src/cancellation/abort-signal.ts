@@ -1,5 +1,5 @@
 import { associatedCancellationSlot } from '../associations/associate.js';
-import { asyncInitiate } from '../tokens/async-initiate.js';
+import { launchThrough } from '../tokens/async-initiate.js';
 import type { CompletionToken, Handler, Initiation, WrappedToken } from '../tokens/completion-token.js';
 import { carryAssociations } from '../associations/carry-associations.js';
 import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
@@ -110,9 +110,7 @@ export function withAbortSignal<T extends CompletionToken<never[]>>(signal: Abor
         else signal.addEventListener('abort', onAbort, { once: true });
         initiation(wrapped, a2, b2, c2);
       };
-      // Typed as returning `unknown`: what comes back is whatever the inner token makes it.
-      const launchInner = asyncInitiate as unknown as (i: Initiation<R, A, B, C>, t: unknown, a: A, b: B, c: C) => unknown;
-      return launchInner(initiateAbortable, token, a, b, c);
+      return launchThrough(initiateAbortable, token, a, b, c);
     },
   };
 }

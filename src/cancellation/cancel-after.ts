@@ -3,10 +3,10 @@ import { getAssociatedCancellationSlot } from '../associations/bind-cancellation
 import { carriedAllocator } from '../associations/carry-associations.js';
 import type { IoError } from '../errors/io-error.js';
 import type { CancellationSlot } from './cancellation-slot.js';
-import { asyncInitiate } from '../tokens/async-initiate.js';
+import { launchThrough } from '../tokens/async-initiate.js';
 import type { CompletionToken, Handler, Initiation, WrappedToken } from '../tokens/completion-token.js';
 import type { SteadyTimer } from '../timer/steady-timer.js';
-import { CancellationType } from './cancellation-type.js';
+import { CancellationType, checkRequestedType } from './cancellation-type.js';
 import { Deadline, type DeadlineOwner } from './deadline.js';
 import { describeValue } from '../errors/describe-value.js';
 
@@ -69,9 +69,7 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
     const initiateWithDeadline = (handler: Handler<R>, a2: A, b2: B, c2: C): void => {
       this.#start(initiation, handler as unknown as AnyHandler, carriedAllocator(handler), getAssociatedCancellationSlot(handler), a2, b2, c2);
     };
-    // Typed as returning `unknown`: what comes back is whatever the inner token makes it.
-    const launchInner = asyncInitiate as unknown as (i: Initiation<R, A, B, C>, t: unknown, a: A, b: B, c: C) => unknown;
-    return launchInner(initiateWithDeadline, this.inner, a, b, c);
+    return launchThrough(initiateWithDeadline, this.inner, a, b, c);
   }
 
   #start<R extends unknown[], A, B, C>(
@@ -97,12 +95,6 @@ class DeadlineToken<T> implements WrappedToken<T>, DeadlineOwner {
 function checkToken(token: unknown, caller: string): void {
   if (typeof token !== 'function' && (typeof token !== 'object' || token === null)) {
     throw new TypeError(`${caller}: the second argument must be a completion token, got ${describeValue(token)}`);
-  }
-}
-
-function checkType(type: unknown, caller: string): asserts type is CancellationType {
-  if (typeof type !== 'number' || !Number.isInteger(type) || type <= 0 || type > 0xffffffff) {
-    throw new TypeError(`${caller}: the type must be CancellationType flags other than none, got ${describeValue(type)}`);
   }
 }
 
@@ -151,7 +143,7 @@ export function cancelAfter<T extends CompletionToken<never[]>>(ms: number, toke
     throw new TypeError(`cancelAfter: ms must be a non-negative number, got ${describeValue(ms)}`);
   }
   checkToken(token, 'cancelAfter');
-  checkType(type, 'cancelAfter');
+  checkRequestedType(type, 'cancelAfter');
   return new DeadlineToken(token, ms, true, type);
 }
 
@@ -175,6 +167,6 @@ export function cancelAfter<T extends CompletionToken<never[]>>(ms: number, toke
 export function cancelAt<T extends CompletionToken<never[]>>(time: number, token: T, type: CancellationType = CancellationType.terminal): WrappedToken<T> {
   if (typeof time !== 'number' || Number.isNaN(time)) throw new TypeError(`cancelAt: time must be a number, got ${describeValue(time)}`);
   checkToken(token, 'cancelAt');
-  checkType(type, 'cancelAt');
+  checkRequestedType(type, 'cancelAt');
   return new DeadlineToken(token, time, false, type);
 }

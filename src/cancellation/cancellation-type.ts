@@ -1,3 +1,5 @@
+import { describeValue } from '../errors/describe-value.js';
+
 /**
  * The kinds of cancellation a `CancellationSignal` can request, as bit flags
  * (asio's `cancellation_type`). They differ in what the requester accepts
@@ -41,3 +43,10 @@ export type CancellationType = number;
  * effects (a timer wait, a signal wait) honours: any of terminal, partial, total.
  */
 export const ANY_CANCELLATION = CancellationType.terminal | CancellationType.partial | CancellationType.total;
+
+/** @internal Throws a TypeError unless `type` is `CancellationType` flags other than `none` (what a deadline or a group condition requests). */
+export function checkRequestedType(type: unknown, caller: string): asserts type is CancellationType {
+  if (typeof type !== 'number' || !Number.isInteger(type) || type <= 0 || type > 0xffffffff) {
+    throw new TypeError(`${caller}: the type must be CancellationType flags other than none, got ${describeValue(type)}`);
+  }
+}

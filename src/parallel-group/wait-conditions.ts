@@ -1,6 +1,5 @@
-import { CancellationType } from '../cancellation/cancellation-type.js';
+import { CancellationType, checkRequestedType } from '../cancellation/cancellation-type.js';
 import type { IoError } from '../errors/io-error.js';
-import { describeValue } from '../errors/describe-value.js';
 
 /**
  * When a parallel group stops waiting: called after each member completes
@@ -20,12 +19,6 @@ import { describeValue } from '../errors/describe-value.js';
 export type ParallelGroupCondition = (err: IoError | null, index: number) => CancellationType;
 
 const forAll: ParallelGroupCondition = () => CancellationType.none;
-
-function checkType(type: unknown, caller: string): asserts type is CancellationType {
-  if (typeof type !== 'number' || !Number.isInteger(type) || type <= 0 || type > 0xffffffff) {
-    throw new TypeError(`${caller}: the type must be CancellationType flags other than none, got ${describeValue(type)}`);
-  }
-}
 
 /**
  * Wait for every member; cancel none (asio's `wait_for_all`).
@@ -52,7 +45,7 @@ export function waitForAll(): ParallelGroupCondition {
  * @category Parallel groups
  */
 export function waitForOne(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
-  checkType(type, 'waitForOne');
+  checkRequestedType(type, 'waitForOne');
   return () => type;
 }
 
@@ -68,7 +61,7 @@ export function waitForOne(type: CancellationType = CancellationType.terminal): 
  * @category Parallel groups
  */
 export function waitForOneSuccess(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
-  checkType(type, 'waitForOneSuccess');
+  checkRequestedType(type, 'waitForOneSuccess');
   return (err) => (err === null ? type : CancellationType.none);
 }
 
@@ -83,6 +76,6 @@ export function waitForOneSuccess(type: CancellationType = CancellationType.term
  * @category Parallel groups
  */
 export function waitForOneError(type: CancellationType = CancellationType.terminal): ParallelGroupCondition {
-  checkType(type, 'waitForOneError');
+  checkRequestedType(type, 'waitForOneError');
   return (err) => (err !== null ? type : CancellationType.none);
 }

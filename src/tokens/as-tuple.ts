@@ -1,6 +1,6 @@
 import { carryAssociations } from '../associations/carry-associations.js';
 import type { IoError } from '../errors/io-error.js';
-import { asyncInitiate } from './async-initiate.js';
+import { launchThrough } from './async-initiate.js';
 import type { AsTuple, Handler, Initiation, TokenAdapter, UsePromise } from './completion-token.js';
 import { usePromise } from './use-promise.js';
 import { describeValue } from '../errors/describe-value.js';
@@ -52,9 +52,7 @@ class TupleToken<Inner> implements AsTuple<Inner> {
     const initiateTupled = (handler: Handler<[unknown[]]>, a2: A, b2: B, c2: C): void => {
       initiation(tupleHandler<R>(handler), a2, b2, c2);
     };
-    // Typed as returning `unknown`: what comes back is whatever the inner token makes it.
-    const launchInner = asyncInitiate as unknown as (i: Initiation<[unknown[]], A, B, C>, t: unknown, a: A, b: B, c: C) => unknown;
-    return launchInner(initiateTupled, this.inner, a, b, c);
+    return launchThrough(initiateTupled, this.inner, a, b, c);
   }
 }
 

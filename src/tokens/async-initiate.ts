@@ -45,3 +45,12 @@ export function asyncInitiate<R extends unknown[], T extends CompletionToken<R>,
   }
   throw new TypeError(`a completion token must be a function or a token such as usePromise, got ${describeValue(token)}`);
 }
+
+/**
+ * @internal `asyncInitiate` for a wrapping token's `launch`: starts
+ * `initiation` through the wrapped `token`, whose type the wrapper does not
+ * know, and returns what that token makes the operation return.
+ */
+export function launchThrough<R extends unknown[], A, B, C>(initiation: Initiation<R, A, B, C>, token: unknown, a: A, b: B, c: C): unknown {
+  return (asyncInitiate as (i: Initiation<R, A, B, C>, t: unknown, a: A, b: B, c: C) => unknown)(initiation, token, a, b, c);
+}
