@@ -1,6 +1,5 @@
-import * as net from 'node:net';
 import { createClient } from 'redis';
-import { startExample, type RunningExample } from './support/example-process.js';
+import { freePort, startExample, type RunningExample } from './support/example-process.js';
 
 // node-redis (the `redis` package) asks for RESP3 by default (HELLO 3) and
 // has no RESP2 fallback; mini-redis speaks RESP2, so every client here says so.
@@ -27,19 +26,6 @@ async function connected(port: number, options: { name?: string; reconnect?: boo
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 describe('example mini-redis, driven by node-redis', () => {

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import * as net from 'node:net';
 import { Redis } from 'ioredis';
-import { RawClient, startExample, type RunningExample } from './support/example-process.js';
+import { freePort, RawClient, startExample, type RunningExample } from './support/example-process.js';
 
 const SERVER = 'mini-redis/server.js';
 
@@ -11,20 +10,6 @@ function client(port: number, options: Record<string, unknown> = {}): Redis {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 function hasRedisCli(): boolean {
