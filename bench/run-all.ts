@@ -7,7 +7,9 @@
  *     npm run bench -- post timers  # several parts
  *
  * Parts: post (handler throughput of post + run), timers, cancel-after
- * (what a deadline costs per read), channel, echo. The echo
+ * (what a deadline costs per read), channel, echo, mini-redis
+ * (redis-benchmark against examples/mini-redis, node:net and redis-server;
+ * see bench/mini-redis.ts). The echo
  * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS,
  * BENCH_SCENARIOS, BENCH_NODES and BENCH_BASELINE_DIST (see bench/echo.ts);
  * `BENCH_SECONDS=1 BENCH_REPS=1 BENCH_NODES=current npm run bench -- echo`
@@ -29,15 +31,16 @@ import { echoMarkdown } from './echo-markdown.js';
 import { runEchoBenchmark, type EchoResult } from './echo.js';
 import { formatCancelAfterBenchmark, runCancelAfterBenchmark, type CancelAfterBenchmarkResult } from './cancel-after.js';
 import { formatChannelBenchmark, runChannelBenchmark, type ChannelBenchmarkResult } from './channel.js';
+import { formatMiniRedisBenchmark, runMiniRedisBenchmark, type RedisBenchmarkResult } from './mini-redis.js';
 import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
 import { writeBenchChart } from './write-chart.js';
 
-const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo'] as const;
+const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'mini-redis'] as const;
 type Part = (typeof PARTS)[number];
 /** Where a part's results are filed: a part's name, or `echo-ab` for an echo run with a baseline build. */
 type ResultKey = Part | 'echo-ab';
-const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab'];
+const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'mini-redis'];
 
 function resultKey(part: Part): ResultKey {
   const baseline = process.env.BENCH_BASELINE_DIST;
@@ -153,6 +156,10 @@ async function runPart(part: Part): Promise<{ markdown: string; data: unknown }>
     case 'channel': {
       const result: ChannelBenchmarkResult = await runChannelBenchmark();
       return { markdown: `### Channels\n\n${formatChannelBenchmark(result)}`, data: result };
+    }
+    case 'mini-redis': {
+      const result: RedisBenchmarkResult = await runMiniRedisBenchmark();
+      return { markdown: `### mini-redis under redis-benchmark\n\n${formatMiniRedisBenchmark(result)}`, data: result };
     }
   }
 }

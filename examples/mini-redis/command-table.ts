@@ -63,6 +63,39 @@ function describe(client: Client, spec: CommandSpec): void {
 const TABLE = new Map<string, CommandSpec>();
 for (const spec of [...KEYSPACE_COMMANDS, ...PUBSUB_COMMANDS, ...CONNECTION_COMMANDS, COMMAND]) TABLE.set(spec.name, spec);
 
+/** Names up to this long are looked up by their bytes, without making a string per command. */
+const PACKED_NAME_MAX = 6;
+
+/**
+ * A name of at most {@link PACKED_NAME_MAX} bytes as one number (ASCII
+ * letters folded to lower case, the length in the low bits), or -1 when
+ * it is longer. Exact: two names get one number only if they are equal
+ * ignoring case.
+ */
+function packedName(name: Uint8Array): number {
+  const length = name.length;
+  if (length > PACKED_NAME_MAX) return -1;
+  let packed = 0;
+  for (let i = 0; i < length; i++) {
+    const c = name[i]!;
+    packed = packed * 256 + (c >= 65 && c <= 90 ? c + 32 : c);
+  }
+  return packed * 8 + length;
+}
+
+const BY_PACKED_NAME = new Map<number, CommandSpec>();
+for (const spec of TABLE.values()) {
+  const packed = packedName(Buffer.from(spec.name, 'latin1'));
+  if (packed >= 0) BY_PACKED_NAME.set(packed, spec);
+}
+
+/** The command named by `name` (any case), or undefined. */
+function lookup(name: Buffer): CommandSpec | undefined {
+  const packed = packedName(name);
+  if (packed >= 0) return BY_PACKED_NAME.get(packed);
+  return TABLE.get(name.toString('latin1').toLowerCase());
+}
+
 /** What a client in subscribed mode may still send (RESP2). */
 const ALLOWED_WHEN_SUBSCRIBED = new Set(['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
@@ -76,12 +109,12 @@ function unknownCommand(args: readonly Buffer[]): string {
 /** Runs one command (its name first in `args`), writing its reply to `client.reply`. */
 export function execute(client: Client, args: readonly Buffer[], server: Server): void {
   server.stats.commands++;
-  const name = text(args, 0).toLowerCase();
-  const spec = TABLE.get(name);
+  const spec = lookup(args[0]!);
   if (spec === undefined) {
     client.reply.error(unknownCommand(args));
     return;
   }
+  const name = spec.name;
   if (spec.arity > 0 ? args.length !== spec.arity : args.length < -spec.arity) {
     client.reply.error(`ERR wrong number of arguments for '${name}' command`);
     return;

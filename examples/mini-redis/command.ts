@@ -76,12 +76,29 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export function parseInt64(bytes: Uint8Array): number | bigint | null {
   if (bytes.length === 0 || bytes.length > 20) return null;
+  if (bytes.length <= 15) return parseShortInteger(bytes);
   const digits = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   if (!INTEGER.test(digits)) return null;
   if (digits.length <= 15) return Number(digits);
   const big = BigInt(digits);
   if (big < INT64_MIN || big > INT64_MAX) return null;
   return Number.isSafeInteger(Number(big)) ? Number(big) : big;
+}
+
+/** {@link parseInt64} for at most 15 bytes (always a safe integer), read digit by digit without making a string. */
+function parseShortInteger(bytes: Uint8Array): number | null {
+  const negative = bytes[0] === 45; // '-'
+  let i = negative ? 1 : 0;
+  if (i === bytes.length) return null;
+  // Strict form: no leading zero, and zero itself unsigned.
+  if (bytes[i] === 48) return bytes.length === 1 ? 0 : null;
+  let value = 0;
+  for (; i < bytes.length; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return null;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
 }
 
 /** `a + b` within 64 bits, or null on overflow. */

@@ -13,6 +13,8 @@ const CHUNK_SIZE = 16 * 1024;
 /** Bulk values at least this long are referenced in the write rather than copied into a chunk. */
 const REFERENCE_AT = 2048;
 const SPARE_CHUNKS = 4;
+/** Replies and values up to this long are copied byte by byte rather than through Buffer.write or set. */
+const SHORT = 32;
 
 const CRLF = Buffer.from('\r\n');
 const NIL = Buffer.from('$-1\r\n');
@@ -142,15 +144,31 @@ export class ReplyWriter {
       this.reference(Buffer.from(text, 'latin1'));
       return;
     }
+    if (length <= SHORT) {
+      // Most replies are a few bytes: a loop here is cheaper than a call into Buffer.write.
+      const chunk = this.#chunk;
+      const at = this.#at;
+      for (let i = 0; i < length; i++) chunk[at + i] = text.charCodeAt(i);
+      this.#at = at + length;
+      return;
+    }
     this.#at += this.#chunk.write(text, this.#at, length, 'latin1');
   }
 
   #bytes(bytes: Uint8Array): void {
-    if (!this.#room(bytes.length)) {
+    const length = bytes.length;
+    if (!this.#room(length)) {
       this.reference(Buffer.from(bytes));
       return;
     }
+    if (length <= SHORT) {
+      const chunk = this.#chunk;
+      const at = this.#at;
+      for (let i = 0; i < length; i++) chunk[at + i] = bytes[i]!;
+      this.#at = at + length;
+      return;
+    }
     this.#chunk.set(bytes, this.#at);
-    this.#at += bytes.length;
+    this.#at += length;
   }
 }

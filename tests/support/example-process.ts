@@ -257,3 +257,17 @@ export class RawClient {
     for (const w of waiters) w();
   }
 }
+
+/** A port on 127.0.0.1 that nothing listens on right now (to restart a server on the same port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
