@@ -85,6 +85,8 @@ export interface UdpRow {
   nodePerSecond: number;
   /** Median of the per-repetition ratios proactor / node:dgram. */
   ratio: number;
+  /** The per-repetition ratios, in repetition order. */
+  ratios: number[];
   meetsFloor: boolean;
   proactorLoss: number;
   nodeLoss: number;
@@ -184,7 +186,8 @@ async function runCell(server: UdpServerName, size: number, rep: number, load: s
   return cell;
 }
 
-function summarize(cells: readonly UdpCell[], sizes: readonly number[], reps: number): UdpRow[] {
+/** Medians per size and the paired ratios, from the runs' cells. */
+export function summarizeUdp(cells: readonly UdpCell[], sizes: readonly number[], reps: number): UdpRow[] {
   return sizes.map((size) => {
     const of = (server: UdpServerName): UdpCell[] => cells.filter((c) => c.size === size && c.server === server && c.load !== null);
     const p = of('proactor');
@@ -203,6 +206,7 @@ function summarize(cells: readonly UdpCell[], sizes: readonly number[], reps: nu
       proactorPerSecond: med(p, (c) => c.load?.roundTripsPerSecond),
       nodePerSecond: med(n, (c) => c.load?.roundTripsPerSecond),
       ratio,
+      ratios,
       meetsFloor: ratio >= UDP_FLOOR,
       proactorLoss: med(p, (c) => c.load?.lossRatio),
       nodeLoss: med(n, (c) => c.load?.lossRatio),
@@ -244,7 +248,7 @@ export async function runUdpEchoBenchmark(): Promise<UdpBenchmarkResult> {
   } finally {
     killAllChildren();
   }
-  return { node: process.version, seconds, warmupSeconds, reps, cells, rows: summarize(cells, sizes, reps) };
+  return { node: process.version, seconds, warmupSeconds, reps, cells, rows: summarizeUdp(cells, sizes, reps) };
 }
 
 function rate(n: number): string {
@@ -269,7 +273,7 @@ export function formatUdpEchoBenchmark(r: UdpBenchmarkResult): string {
   ];
   for (const row of r.rows) {
     lines.push(
-      `| ${row.size} B | ${rate(row.proactorPerSecond)} | ${rate(row.nodePerSecond)} | ${fixed(row.ratio, 2)}× ${row.meetsFloor ? 'meets' : 'misses'} | ` +
+      `| ${row.size} B | ${rate(row.proactorPerSecond)} | ${rate(row.nodePerSecond)} | ${fixed(row.ratio, 2)}× ${row.meetsFloor ? 'meets' : 'misses'} (runs ${fixed(Math.min(...row.ratios), 2)}–${fixed(Math.max(...row.ratios), 2)}×) | ` +
         `${percent(row.proactorLoss)} / ${percent(row.nodeLoss)} | ${fixed(row.proactorHeapPerDatagram, 0)} / ${fixed(row.nodeHeapPerDatagram, 0)} | ` +
         `${fixed(row.proactorCpuMicros, 1)} / ${fixed(row.nodeCpuMicros, 1)} | ${fixed(row.proactorP99us, 0)} / ${fixed(row.nodeP99us, 0)} | ${fixed(row.copiesPerDatagram, 2)} |`,
     );
