@@ -251,7 +251,7 @@ export function runLoad(load: string, target: ListenTarget, options: LoadOptions
 }
 
 /** Heap and CPU figures of the measured window, from the server's last two probe lines. */
-export function heapFrom(server: RunningServer, load: LoadResult): HeapResult | null {
+export function heapFrom(server: RunningServer, load: Pick<LoadResult, 'roundTrips'>): HeapResult | null {
   const a = server.probes[server.probes.length - 2];
   const b = server.probes[server.probes.length - 1];
   if (a === undefined || b === undefined || load.roundTrips === 0) return null;

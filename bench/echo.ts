@@ -149,10 +149,12 @@ export function echoOptionsFromEnv(): EchoOptions {
 
 const BIN_DIR = path.join(ROOT, 'dist', 'bench', 'bin');
 
-function ensureBinary(name: string): string {
+export function ensureBinary(name: string): string {
   const source = path.join(ROOT, 'bench', 'load', `${name}.c`);
   const binary = path.join(BIN_DIR, name);
-  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
+  const common = path.join(ROOT, 'bench', 'load', 'load-common.h'); // what the load generators include
+  const newest = Math.max(statSync(source).mtimeMs, existsSync(common) ? statSync(common).mtimeMs : 0);
+  if (existsSync(binary) && statSync(binary).mtimeMs >= newest) return binary;
   mkdirSync(BIN_DIR, { recursive: true });
   const cc = process.env.CC ?? 'cc';
   const r = spawnSync(cc, ['-O2', '-Wall', '-o', binary, source], { encoding: 'utf8', timeout: 60_000 });

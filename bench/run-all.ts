@@ -9,7 +9,8 @@
  * Parts: post (handler throughput of post + run), timers, cancel-after
  * (what a deadline costs per read), channel, echo, mini-redis
  * (redis-benchmark against examples/mini-redis, node:net and redis-server;
- * see bench/mini-redis.ts). The echo
+ * see bench/mini-redis.ts), udp (UDP echo against node:dgram, see
+ * bench/udp-echo.ts). The echo
  * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS,
  * BENCH_SCENARIOS, BENCH_NODES and BENCH_BASELINE_DIST (see bench/echo.ts);
  * `BENCH_SECONDS=1 BENCH_REPS=1 BENCH_NODES=current npm run bench -- echo`
@@ -35,12 +36,13 @@ import { formatMiniRedisBenchmark, runMiniRedisBenchmark, type RedisBenchmarkRes
 import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
 import { writeBenchChart } from './write-chart.js';
+import { formatUdpEchoBenchmark, runUdpEchoBenchmark } from './udp-echo.js';
 
-const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'mini-redis'] as const;
+const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'mini-redis', 'udp'] as const;
 type Part = (typeof PARTS)[number];
 /** Where a part's results are filed: a part's name, or `echo-ab` for an echo run with a baseline build. */
 type ResultKey = Part | 'echo-ab';
-const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'mini-redis'];
+const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'mini-redis', 'udp'];
 
 function resultKey(part: Part): ResultKey {
   const baseline = process.env.BENCH_BASELINE_DIST;
@@ -160,6 +162,10 @@ async function runPart(part: Part): Promise<{ markdown: string; data: unknown }>
     case 'mini-redis': {
       const result: RedisBenchmarkResult = await runMiniRedisBenchmark();
       return { markdown: `### mini-redis under redis-benchmark\n\n${formatMiniRedisBenchmark(result)}`, data: result };
+    }
+    case 'udp': {
+      const result = await runUdpEchoBenchmark();
+      return { markdown: `### UDP echo\n\n${formatUdpEchoBenchmark(result)}`, data: result };
     }
   }
 }

@@ -118,8 +118,8 @@ async function main(): Promise<void> {
     server.receive();
   });
   const handlers = await running;
-  const { received, dropped, filtered } = socket.datagramStats();
-  console.log(`stopped after ${handlers} handlers; echoed ${server.echoed} datagrams (${server.bytes} bytes); received ${received}, dropped ${dropped}, filtered ${filtered}; ${server.memory()}`);
+  const { received, dropped, filtered, copies } = socket.datagramStats();
+  console.log(`stopped after ${handlers} handlers; echoed ${server.echoed} datagrams (${server.bytes} bytes); received ${received}, dropped ${dropped}, filtered ${filtered}, copied ${copies}; ${server.memory()}`);
   console.log(`allocation statistics:\n${formatAllocationStats(ctx.allocationStats())}`);
 }
 

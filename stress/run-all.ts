@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fdExhaustionScenario, halfCloseScenario, idleScenario, resetScenario, slowReaderScenario } from './faults.js';
 import { churnScenario, sigtermScenario } from './lifecycle.js';
 import { loadScenario } from './load.js';
+import { udpFloodScenario } from './udp-flood.js';
 import { distRoot, withDeadline, type ScenarioContext, type ScenarioResult } from './support.js';
 
 interface Scenario {
@@ -36,6 +37,7 @@ const scenarios: Scenario[] = [
   { key: 'fd', title: 'fault: accept under fd exhaustion', run: fdExhaustionScenario, limitMs: 60_000 },
   { key: 'sigterm', title: 'shutdown: SIGTERM', run: sigtermScenario, limitMs: 120_000 },
   { key: 'churn', title: 'memory: connection churn', run: churnScenario, limitMs: 400_000 },
+  { key: 'udp-flood', title: 'fault: UDP flood', run: udpFloodScenario, limitMs: 180_000 },
 ];
 
 function parseScale(argv: readonly string[]): number {

@@ -1,5 +1,5 @@
-import { DATAGRAM_QUEUE_MAX_BYTES, DATAGRAM_QUEUE_MAX_COUNT, UdpSocket, asTuple, cancelAfter, usePromise, type Endpoint } from '../src/index.js';
-import { ipv6Available, nodePeer, waitFor, withRunningContext } from './support/udp-helpers.js';
+import { DATAGRAM_QUEUE_MAX_BYTES, DATAGRAM_QUEUE_MAX_COUNT, UdpSocket, asTuple, usePromise, type Endpoint } from '../src/index.js';
+import { ipv6Available, nodePeer, refusedCodes, waitFor, withRunningContext } from './support/udp-helpers.js';
 
 const LOOPBACK = { udp4: '127.0.0.1', udp6: '::1' } as const;
 
@@ -243,13 +243,7 @@ describe('UdpSocket connected', () => {
     const { result } = await withRunningContext(async (ctx) => {
       const s = new UdpSocket(ctx);
       await s.asyncConnect({ host: '127.0.0.1', port }, usePromise);
-      const codes: (string | undefined)[] = [];
-      for (let i = 0; i < 3; i++) {
-        const [sendErr] = await s.asyncSend(Buffer.from('anyone?'), asTuple(usePromise));
-        codes.push(sendErr?.code);
-        const [err] = await s.asyncReceive(Buffer.alloc(16), cancelAfter(300, asTuple(usePromise)));
-        codes.push(err?.code);
-      }
+      const codes = await refusedCodes(s);
       s.close();
       return codes;
     });

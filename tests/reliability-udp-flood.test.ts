@@ -1,4 +1,4 @@
-import { HandlerAllocator, UdpSocket, makeCustomAllocHandler, usePromise, type Endpoint, type IoError } from '../src/index.js';
+import { HandlerAllocator, SteadyTimer, UdpSocket, makeCustomAllocHandler, usePromise, type Endpoint, type IoError } from '../src/index.js';
 import { DATAGRAM_QUEUE_MAX_BYTES, DATAGRAM_QUEUE_MAX_COUNT } from '../src/index.js';
 import { nodePeer, waitFor, withRunningContext } from './support/udp-helpers.js';
 
@@ -82,4 +82,78 @@ test('a flood of 1,200-byte datagrams: loss counted by the sender, the server bo
   expect(result.after).toEqual(Array.from({ length: 10 }, (_, i) => `after ${i}`));
   expect(tracking.live).toBe(0);
   expect(memory.stats().live).toBe(0);
+}, 60_000);
+
+/*
+ * A server slower than the flood (each reply waits a millisecond on a
+ * timer, with no receive pending meanwhile): what it keeps for its next
+ * receives reaches its bound and stops there (the count bound with
+ * 1,200-byte datagrams, the byte bound with 8 KiB ones); the rest is
+ * dropped and counted, and it serves normally afterwards.
+ */
+test.each([
+  [1200, 'count'],
+  [8192, 'bytes'],
+] as const)('a flood of %i-byte datagrams on a slow server: its kept datagrams reach the %s bound and stay within it', async (SIZE, bound) => {
+  const flooder = await nodePeer();
+  const FLOOD = 3000;
+  const { result, tracking } = await withRunningContext(async (ctx) => {
+    const server = new UdpSocket(ctx);
+    await server.bind({ host: '127.0.0.1', port: 0 }, usePromise);
+    server.setReceiveBufferSize(4 << 20);
+    const port = server.localEndpoint().port;
+    const data = Buffer.alloc(65536);
+    const timer = new SteadyTimer(ctx);
+    let maxQueued = 0;
+    let maxQueuedBytes = 0;
+    let serverErrors = 0;
+    const receive = (): void => {
+      server.asyncReceiveFrom(data, (err, n, from) => {
+        if (err) {
+          if (err.code !== 'operation_aborted' && err.code !== 'bad_descriptor') serverErrors++;
+          return;
+        }
+        timer.expiresAfter(1);
+        timer.asyncWait((waitErr) => {
+          if (waitErr) return;
+          const { queued, queuedBytes } = server.datagramStats();
+          maxQueued = Math.max(maxQueued, queued);
+          maxQueuedBytes = Math.max(maxQueuedBytes, queuedBytes);
+          server.asyncSendTo(data.subarray(0, n), from, (sendErr) => {
+            if (sendErr?.code === 'operation_aborted' || sendErr?.code === 'bad_descriptor') return;
+            if (sendErr) serverErrors++;
+            receive();
+          });
+        });
+      });
+    };
+    receive();
+    const payload = Buffer.alloc(SIZE, 0x33);
+    let sent = 0;
+    for (let i = 0; i < FLOOD; i++) {
+      flooder.socket.send(payload, port, '127.0.0.1', (err) => {
+        if (!err) sent++;
+      });
+      if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => server.datagramStats().dropped > 0 || sent === FLOOD, 20_000);
+    await waitFor(() => server.datagramStats().queued === 0, 20_000);
+    const during = server.datagramStats();
+    const before = flooder.got.length;
+    await flooder.send(Buffer.from('after the flood'), port);
+    await waitFor(() => flooder.got.some((g, i) => i >= before && g.msg.toString() === 'after the flood'), 5000);
+    server.close();
+    timer.cancel();
+    return { sent, during, maxQueued, maxQueuedBytes, serverErrors, echoed: flooder.got.length };
+  });
+  flooder.close();
+  console.log(`udp flood on a slow server (${SIZE} B): ${result.sent} sent, ${result.echoed} echoed; received ${result.during.received}, dropped ${result.during.dropped}; max kept ${result.maxQueued} datagrams / ${result.maxQueuedBytes} bytes`);
+  expect(result.serverErrors).toBe(0);
+  expect(result.during.dropped).toBeGreaterThan(0);
+  expect(result.maxQueued).toBeLessThanOrEqual(DATAGRAM_QUEUE_MAX_COUNT);
+  expect(result.maxQueuedBytes).toBeLessThanOrEqual(DATAGRAM_QUEUE_MAX_BYTES);
+  if (bound === 'count') expect(result.maxQueued).toBe(DATAGRAM_QUEUE_MAX_COUNT);
+  else expect(result.maxQueuedBytes).toBeGreaterThan(DATAGRAM_QUEUE_MAX_BYTES - SIZE);
+  expect(result.during.copies).toBe(result.during.received - result.during.dropped);
+  expect(tracking.live).toBe(0);
 }, 60_000);

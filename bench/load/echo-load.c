@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load-common.h"
+
 #define MAX_CONNECTIONS 20000
 #define MAX_SIZE (16u * 1024u * 1024u)
 #define PATTERN_SHIFTS 251u
@@ -89,31 +91,12 @@ static uint64_t bytes_measured = 0;
 static int epfd = -1;
 static int active = 0; /* connections in C_ACTIVE */
 
-static double cpu_s(void) {
-  struct rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
-  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void usage(void) {
   fprintf(stderr,
           "usage: echo-load (--port N [--host 127.0.0.1] | --unix PATH) [--connections C] [--size S]\n"
           "                 [--warmup SECONDS] [--duration SECONDS] [--rounds N]\n"
           "                 [--signal-pid PID]\n");
   exit(2);
-}
-
-static const char *arg_value(int argc, char **argv, int *i) {
-  if (*i + 1 >= argc) usage();
-  *i += 1;
-  return argv[*i];
 }
 
 static void parse_args(int argc, char **argv) {

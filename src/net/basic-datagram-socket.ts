@@ -4,7 +4,7 @@ import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 import { describeValue as describe } from '../errors/describe-value.js';
 import { checkNotDetached } from '../io/detached.js';
-import { DatagramCore, type DatagramStats } from './datagram-core.js';
+import { DatagramCore, type DatagramPath, type DatagramStats } from './datagram-core.js';
 import type { Endpoint } from './endpoint.js';
 
 function initiateReceive(handler: Handler<[number]>, core: DatagramCore, buf: Uint8Array): void {
@@ -122,8 +122,27 @@ export abstract class BasicDatagramSocket {
   }
 
   /**
+   * How this socket moves its datagrams once bound: `'handle'` (Node's UDP
+   * handle driven directly: no event emit, lookup or tick per datagram) or
+   * `'dgram'` (node:dgram's public API, where the handle is not usable,
+   * which `transportFallbacks()` then says). `null` before the bind has
+   * completed and once closed. Each datagram is copied once either way
+   * (`datagramStats().copies`).
+   *
+   * @example
+   * ```ts
+   * await socket.bind({ host: '127.0.0.1', port: 0 }, usePromise);
+   * socket.transport; // 'handle'
+   * ```
+   */
+  get transport(): DatagramPath | null {
+    return this.core.path();
+  }
+
+  /**
    * The socket's datagram counters: received, dropped for want of a pending
-   * receive, filtered (another peer, on a connected socket), and kept now.
+   * receive, filtered (another peer, on a connected socket), kept now, and
+   * the copies into receive buffers (one per datagram delivered).
    *
    * @example
    * ```ts

@@ -15,6 +15,7 @@ import { ReceiveOp } from '../ops/receive-op.js';
 import { SendOp } from '../ops/send-op.js';
 import { SendToOp } from '../ops/send-to-op.js';
 import type { Handler } from '../tokens/completion-token.js';
+import { DATAGRAM_PENDING, DATAGRAM_SENT, DatagramHandle, type DatagramHandleSink } from './datagram-handle.js';
 import type { Endpoint } from './endpoint.js';
 
 /**
@@ -66,7 +67,26 @@ export interface DatagramStats {
   readonly queued: number;
   /** The bytes of the datagrams kept now. */
   readonly queuedBytes: number;
+  /** Datagrams copied into a receive's buffer: one copy per datagram delivered, never more. */
+  readonly copies: number;
+  /** The bytes those copies moved (a truncated datagram counts the bytes that fit). */
+  readonly bytesCopied: number;
 }
+
+/**
+ * How a datagram socket moves its datagrams: `'handle'`, Node's UDP handle
+ * driven directly (the fast path), or `'dgram'`, node:dgram's public API
+ * (where the handle is not usable; said once on `proactor:transport`).
+ *
+ * @example
+ * ```ts
+ * await socket.bind({ host: '127.0.0.1', port: 0 }, usePromise);
+ * const path: DatagramPath | null = socket.transport; // 'handle' on every supported Node line
+ * ```
+ *
+ * @category Datagram sockets
+ */
+export type DatagramPath = 'handle' | 'dgram';
 
 const CLOSED = 0;
 const UNBOUND = 1;
@@ -106,6 +126,12 @@ export class DatagramCore {
   #state = UNBOUND;
   #registered = false;
   #socket: dgram.Socket | null = null;
+  /** The bound socket's UDP handle, driven directly; null on node:dgram's public path. */
+  #fast: DatagramHandle | null = null;
+  /** Sends handed to node:dgram's public `send` and not completed: the handle path waits for them, so completions stay in order. */
+  #dgramSends = 0;
+  /** What the current socket's handle reports, made once per socket. */
+  #handleSink: DatagramHandleSink | null = null;
   /** The current socket's send and connect callbacks, made once per socket. */
   #onSent: (err: Error | null, n?: number) => void = noop;
   #onConnected: (err?: Error | null) => void = noop;
@@ -137,6 +163,8 @@ export class DatagramCore {
   #received = 0;
   #dropped = 0;
   #filtered = 0;
+  #copies = 0;
+  #bytesCopied = 0;
 
   readonly #service: IoService = {
     shutdown: (): void => {
@@ -168,7 +196,21 @@ export class DatagramCore {
   }
 
   datagramStats(): DatagramStats {
-    return { received: this.#received, dropped: this.#dropped, filtered: this.#filtered, queued: this.#count, queuedBytes: this.#bytes };
+    return {
+      received: this.#received,
+      dropped: this.#dropped,
+      filtered: this.#filtered,
+      queued: this.#count,
+      queuedBytes: this.#bytes,
+      copies: this.#copies,
+      bytesCopied: this.#bytesCopied,
+    };
+  }
+
+  /** How the bound socket moves datagrams; null until the bind completes, and once closed. */
+  path(): DatagramPath | null {
+    if (this.#state !== BOUND) return null;
+    return this.#fast !== null ? 'handle' : 'dgram';
   }
 
   // ---- bind ----
@@ -348,16 +390,39 @@ export class DatagramCore {
     this.#receives.push(op);
     this.#register();
     this.#installSlot(op, handler);
+    if (this.#fast === null && this.#state === BOUND) this.#upgrade();
+  }
+
+  /**
+   * Moves the bound socket onto the handle path once the process knows it:
+   * the first sends of a process go through node:dgram and teach the
+   * handle path its request class.
+   */
+  #upgrade(): DatagramHandle | null {
+    if (!DatagramHandle.ready()) return null;
+    this.#fast = DatagramHandle.attach(this.#socket!, this.#handleSink!);
+    return this.#fast;
   }
 
   #handOver(op: SendToOp): void {
     const s = this.#socket!;
+    const fast = this.#fast ?? this.#upgrade();
+    if (fast !== null && this.#dgramSends === 0) {
+      const result = fast.send(op.buffer!, op.address, op.port);
+      if (result === DATAGRAM_SENT) this.context.enqueue(op.finish(null, op.buffer!.length));
+      else if (result === DATAGRAM_PENDING) this.#inFlight.push(op);
+      else this.context.enqueue(op.finish(result as IoError, 0));
+      return;
+    }
+    if (DatagramHandle.wantsLesson()) DatagramHandle.learnSendRequest(s);
     this.#inFlight.push(op);
+    this.#dgramSends++;
     try {
       if (op.address === '') s.send(op.buffer!, this.#onSent);
       else s.send(op.buffer!, op.port, op.address, this.#onSent);
     } catch (e) {
       this.#inFlight.remove(op);
+      this.#dgramSends--;
       this.context.enqueue(op.finish(fromNodeError(e), 0));
     }
   }
@@ -398,6 +463,17 @@ export class DatagramCore {
     this.#onConnected = (err?: Error | null) => {
       if (this.#socket === s) this.#connectDone(err === undefined || err === null ? null : fromNodeError(err));
     };
+    this.#handleSink = {
+      message: (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+        if (this.#socket === s) this.#message(msg, rinfo);
+      },
+      failed: (err: IoError): void => {
+        if (this.#socket === s) this.#error(err);
+      },
+      sendDone: (err: IoError | null): void => {
+        if (this.#socket === s) this.#handleSent(err);
+      },
+    };
     this.#socket = s;
     this.#register();
     return s;
@@ -407,6 +483,7 @@ export class DatagramCore {
     const ctx = this.context;
     this.#state = BOUND;
     const s = this.#socket!;
+    this.#fast = DatagramHandle.attach(s, this.#handleSink!);
     const deferred = this.#deferred;
     this.#deferred = [];
     for (const apply of deferred) {
@@ -442,9 +519,7 @@ export class DatagramCore {
     const op = asReceive(this.#receives.shift());
     if (op !== null) {
       const buf = op.buffer!;
-      const n = msg.length < buf.length ? msg.length : buf.length;
-      if (n > 0) msg.copy(buf, 0, 0, n);
-      this.context.completeFromIo(op.deliver(n, rinfo));
+      this.context.completeFromIo(op.deliver(this.#copyInto(msg, buf), rinfo));
       return;
     }
     if (this.#count === DATAGRAM_QUEUE_MAX_COUNT || this.#bytes + msg.length > DATAGRAM_QUEUE_MAX_BYTES) {
@@ -468,10 +543,16 @@ export class DatagramCore {
     this.#head = (at + 1) % DATAGRAM_QUEUE_MAX_COUNT;
     this.#count--;
     this.#bytes -= msg.length;
-    const buf = op.buffer!;
+    return op.deliver(this.#copyInto(msg, op.buffer!), from);
+  }
+
+  /** The one copy of a datagram: from Node's buffer into the receive's, as much as fits. */
+  #copyInto(msg: Buffer, buf: Uint8Array): number {
     const n = msg.length < buf.length ? msg.length : buf.length;
     if (n > 0) msg.copy(buf, 0, 0, n);
-    return op.deliver(n, from);
+    this.#copies++;
+    this.#bytesCopied += n;
+    return n;
   }
 
   #error(err: IoError): void {
@@ -481,7 +562,7 @@ export class DatagramCore {
     }
     // A receive-side error (an ICMP error on a connected socket): the front receive, or the next one.
     const op = asReceive(this.#receives.shift());
-    if (op !== null) this.context.completeFromIo(op.finish(err, 0));
+    if (op !== null) this.context.completeFromIo(op.finish(err, err === null ? op.buffer!.length : 0));
     else this.#receiveError = err;
   }
 
@@ -515,11 +596,19 @@ export class DatagramCore {
   }
 
   #sent(err: Error | null): void {
+    if (this.#dgramSends > 0) this.#dgramSends--;
     const op = asSend(this.#inFlight.shift());
     if (op === null) return;
     if (err !== null) op.finish(fromNodeError(err), 0);
     else op.finish(null, op.buffer!.length);
     this.context.completeFromIo(op);
+  }
+
+  /** A send the handle queued has completed (they complete in the order they were queued). */
+  #handleSent(err: IoError | null): void {
+    const op = asSend(this.#inFlight.shift());
+    if (op === null) return;
+    this.context.completeFromIo(op.finish(err, err === null ? op.buffer!.length : 0));
   }
 
   #connectDone(err: IoError | null): void {
@@ -671,6 +760,10 @@ export class DatagramCore {
     this.#socket = null;
     this.#onSent = noop;
     this.#onConnected = noop;
+    this.#handleSink = null;
+    this.#fast?.detach();
+    this.#fast = null;
+    this.#dgramSends = 0;
     try {
       s.close();
     } catch {

@@ -1,7 +1,7 @@
 export type { Endpoint, HostPort, ConnectTarget } from './endpoint.js';
 export { BasicStreamSocket } from './basic-stream-socket.js';
 export { BasicDatagramSocket } from './basic-datagram-socket.js';
-export { DATAGRAM_QUEUE_MAX_COUNT, DATAGRAM_QUEUE_MAX_BYTES, type DatagramStats } from './datagram-core.js';
+export { DATAGRAM_QUEUE_MAX_COUNT, DATAGRAM_QUEUE_MAX_BYTES, type DatagramPath, type DatagramStats } from './datagram-core.js';
 export { BasicAcceptor, DEFAULT_BACKLOG } from './basic-acceptor.js';
 export type { ShutdownType, TransportStats } from './stream-core.js';
 export type { TransportKind } from './stream-transport.js';

@@ -1,5 +1,5 @@
 import * as dgram from 'node:dgram';
-import { IoContext, TrackingAllocator, makeWorkGuard } from '../../src/index.js';
+import { IoContext, TrackingAllocator, asTuple, cancelAfter, makeWorkGuard, usePromise, type UdpSocket } from '../../src/index.js';
 
 /** A node:dgram socket bound to `host` port 0, with what it receives collected. */
 export interface NodePeer {
@@ -83,4 +83,21 @@ export async function withRunningContext<T>(flow: (ctx: IoContext) => Promise<T>
   }
   await running;
   return { result, ctx, tracking };
+}
+
+/**
+ * Sends three datagrams on `socket` (connected to a port nobody listens on),
+ * each followed by a receive with a 300 ms deadline; the codes they got
+ * (undefined: success), where Linux reports the ICMP port unreachable as
+ * connection_refused.
+ */
+export async function refusedCodes(socket: UdpSocket): Promise<(string | undefined)[]> {
+  const codes: (string | undefined)[] = [];
+  for (let i = 0; i < 3; i++) {
+    const [sendErr] = await socket.asyncSend(Buffer.from('anyone?'), asTuple(usePromise));
+    codes.push(sendErr?.code);
+    const [err] = await socket.asyncReceive(Buffer.alloc(16), cancelAfter(300, asTuple(usePromise)));
+    codes.push(err?.code);
+  }
+  return codes;
 }

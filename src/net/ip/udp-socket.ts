@@ -272,6 +272,26 @@ export class UdpSocket extends BasicDatagramSocket {
   }
 
   /**
+   * Chooses the interface multicast datagrams go out on (asio's
+   * `ip::multicast::outbound_interface`): a local IPv4 address, or on IPv6
+   * `::%` followed by the interface name or index (`::%lo`). The system's
+   * route picks one when this is not set. Before the bind completes it is
+   * applied once it has.
+   *
+   * @example
+   * ```ts
+   * socket.setMulticastInterface('127.0.0.1'); // multicast stays on this host
+   * socket.asyncSendTo(Buffer.from('hello'), { host: '239.255.0.1', port: 5000 }, () => undefined);
+   * ```
+   */
+  setMulticastInterface(iface: string): void {
+    if (typeof iface !== 'string' || iface === '') throw new TypeError(`UdpSocket.setMulticastInterface: iface must be an address string, got ${describeValue(iface)}`);
+    this.core.withSocket('UdpSocket.setMulticastInterface', (s) => {
+      s.setMulticastInterface(iface);
+    });
+  }
+
+  /**
    * Joins the multicast `group` (an IPv4 or IPv6 multicast address of the
    * socket's family), on `iface` (a local address; the system picks one
    * when omitted). Before the bind completes it is applied once it has.
