@@ -318,6 +318,7 @@ describe('asyncCompose', () => {
     test('the composed op is outstanding work while no step of the context is pending', async () => {
       const { ctx, tracking } = trackedContext();
       let done = 0;
+      const started = Date.now();
       asyncCompose<[], () => void>(
         (self, err) => {
           // A step outside the context: only the composed op keeps run() going.
@@ -328,7 +329,6 @@ describe('asyncCompose', () => {
         ctx,
       );
       expect(ctx.outstandingWork()).toBe(1);
-      const started = Date.now();
       await ctx.run();
       expect(done).toBe(1);
       expect(Date.now() - started).toBeGreaterThanOrEqual(25);

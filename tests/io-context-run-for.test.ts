@@ -8,12 +8,12 @@ describe('IoContext.runFor and runUntil', () => {
     let calls = 0;
     post(ctx, () => calls++);
     post(ctx, () => calls++);
-    expect(await ctx.runFor(5)).toBe(2);
+    expect(await ctx.runFor(50)).toBe(2);
     expect(calls).toBe(2);
     expect(ctx.stopped()).toBe(false);
     expect(ctx.outstandingWork()).toBe(1);
     post(ctx, () => calls++);
-    expect(await ctx.runFor(5)).toBe(1);
+    expect(await ctx.runFor(50)).toBe(1);
     expect(calls).toBe(3);
     guard.reset();
     expect(await ctx.run()).toBe(0);
@@ -37,7 +37,7 @@ describe('IoContext.runFor and runUntil', () => {
     const guard = makeWorkGuard(ctx);
     let calls = 0;
     post(ctx, () => calls++);
-    expect(await ctx.runUntil(ctx.clock.now() + 5)).toBe(1);
+    expect(await ctx.runUntil(ctx.clock.now() + 50)).toBe(1);
     expect(ctx.stopped()).toBe(false);
     post(ctx, () => calls++);
     expect(await ctx.runUntil(ctx.clock.now() - 1)).toBe(0);

@@ -172,10 +172,17 @@ describe.each(STREAM_KINDS)('on a %s stream', (kind) => {
           sock.close();
         }),
       );
-      peer.write('a');
-      setTimeout(() => peer.write('b'), 10);
-      setTimeout(() => peer.write('c\n'), 20);
+      // Each piece is sent only once the read before it has completed, so the bytes arrive in
+      // three reads however the machine schedules the peer.
+      const pieces = ['a', 'b', 'c\n'];
+      let sent = 0;
+      const feeder = setInterval(() => {
+        const readsDone = memory.events.filter((e) => e === 'deallocate:ReadSomeOp').length;
+        if (sent < pieces.length && readsDone === sent) peer.write(pieces[sent++]);
+        if (sent === pieces.length) clearInterval(feeder);
+      }, 2);
       await ctx.run();
+      clearInterval(feeder);
       peer.destroy();
       expect(liveInHandler).toBe(0);
       expect(tracking.allocations).toBe(contextAllocationsBefore);
