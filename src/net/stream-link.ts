@@ -65,6 +65,16 @@ export class StreamLink {
     stream.uncork();
   }
 
+  /** Stops reporting to the sink and leaves the stream open (a layer above takes it over). */
+  detach(): void {
+    if (this.#released) return;
+    this.#released = true;
+    const stream = this.stream;
+    stream.removeListener('end', this.#onEnd);
+    stream.removeListener('error', this.#onError);
+    stream.removeListener('close', this.#onClose);
+  }
+
   /** Lets go of the stream at once: our listeners go, a late error is swallowed, the stream is destroyed. */
   release(): void {
     if (this.#released) return;
