@@ -32,12 +32,13 @@ import { formatChannelBenchmark, runChannelBenchmark, type ChannelBenchmarkResul
 import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
 import { writeBenchChart } from './write-chart.js';
+import { formatTlsEchoBenchmark, runTlsEchoBenchmark } from './tls-echo.js';
 
-const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo'] as const;
+const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'tls'] as const;
 type Part = (typeof PARTS)[number];
 /** Where a part's results are filed: a part's name, or `echo-ab` for an echo run with a baseline build. */
 type ResultKey = Part | 'echo-ab';
-const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab'];
+const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'tls'];
 
 function resultKey(part: Part): ResultKey {
   const baseline = process.env.BENCH_BASELINE_DIST;
@@ -153,6 +154,10 @@ async function runPart(part: Part): Promise<{ markdown: string; data: unknown }>
     case 'channel': {
       const result: ChannelBenchmarkResult = await runChannelBenchmark();
       return { markdown: `### Channels\n\n${formatChannelBenchmark(result)}`, data: result };
+    }
+    case 'tls': {
+      const result = await runTlsEchoBenchmark();
+      return { markdown: `### TLS echo: SslStream against node:tls\n\n${formatTlsEchoBenchmark(result)}`, data: result };
     }
   }
 }
