@@ -116,8 +116,15 @@ function findUserBufferKeys(): UserBufferKeys | null {
   return userBufferKeys;
 }
 
-/** The size of a TLS transport's overflow landing buffer: one TLS record's plaintext at most. */
+/** The size of the TLS transports' overflow landing buffer: one TLS record's plaintext at most. */
 const TLS_OVERFLOW_SIZE = 16384;
+
+/**
+ * The overflow landing buffer all TLS transports share: what lands in it is
+ * copied out before the read callback returns (`readCopy`, not stable), so
+ * one buffer serves every stream, as `idleLanding` does.
+ */
+let tlsOverflow: Buffer | null = null;
 
 const EMPTY = new Uint8Array(0);
 
@@ -153,8 +160,8 @@ export class HandleTransport implements StreamTransport {
    * Over a TLS socket (its handle is Node's TLSWrap): Node decrypts a whole
    * record and keeps handing its bytes to the buffer it was last given even
    * after reading is stopped, so once no read is pending the next bytes go
-   * here (copied out into the core at once), never into a buffer the caller
-   * was already given back.
+   * here (the shared `tlsOverflow`, copied out into the core at once), never
+   * into a buffer the caller was already given back.
    */
   readonly #overflow: Buffer | null;
 
@@ -180,7 +187,7 @@ export class HandleTransport implements StreamTransport {
     this.#writer = new HandleWriter(this.#onHandleWriteDone);
     if (tlsSocket !== null) {
       const keys = findUserBufferKeys()!;
-      const overflow = Buffer.allocUnsafe(TLS_OVERFLOW_SIZE);
+      const overflow = (tlsOverflow ??= Buffer.allocUnsafe(TLS_OVERFLOW_SIZE));
       this.#overflow = overflow;
       this.#landing = overflow;
       this.#nextLanding = overflow;

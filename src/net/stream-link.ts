@@ -78,12 +78,8 @@ export class StreamLink {
   /** Lets go of the stream at once: our listeners go, a late error is swallowed, the stream is destroyed. */
   release(): void {
     if (this.#released) return;
-    this.#released = true;
-    const stream = this.stream;
-    stream.removeListener('end', this.#onEnd);
-    stream.removeListener('error', this.#onError);
-    stream.removeListener('close', this.#onClose);
-    stream.on('error', swallowError);
-    stream.destroy();
+    this.detach();
+    this.stream.on('error', swallowError);
+    this.stream.destroy();
   }
 }

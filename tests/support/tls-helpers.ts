@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { SslContext, SslStream, TcpAcceptor, asyncWrite, type IoContext, type IoError } from '../../src/index.js';
 import { examplesDir } from './example-process.js';
+import { echoOver } from './net-helpers.js';
 
 /** The test-only certificates `examples/make-tls-certs.ts` writes (PEM contents). */
 export interface TestCerts {
@@ -149,23 +150,7 @@ export function clientContext(): SslContext {
   return new SslContext({ ca: testCerts().ca });
 }
 
-/** Sends `data` over a node:tls client and resolves with what came back (data.length bytes) . */
+/** Sends `data` over a node:tls client and resolves with what came back (data.length bytes). */
 export async function tlsEchoOnce(port: number, data: Buffer): Promise<Buffer> {
-  const s = await nodeTlsClient(port);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const back = new Promise<Buffer>((resolve) => {
-    s.on('data', (c: Buffer) => {
-      chunks.push(c);
-      size += c.length;
-      if (size >= data.length) resolve(Buffer.concat(chunks));
-    });
-    s.on('close', () => {
-      resolve(Buffer.concat(chunks));
-    });
-  });
-  s.write(data);
-  const result = await back;
-  s.end();
-  return result;
+  return echoOver(await nodeTlsClient(port), data);
 }
