@@ -10,7 +10,8 @@
  * (what a deadline costs per read), channel, echo, mini-redis
  * (redis-benchmark against examples/mini-redis, node:net and redis-server;
  * see bench/mini-redis.ts), udp (UDP echo against node:dgram, see
- * bench/udp-echo.ts). The echo
+ * bench/udp-echo.ts), tls (TLS echo against node:tls, see
+ * bench/tls-echo.ts). The echo
  * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS,
  * BENCH_SCENARIOS, BENCH_NODES and BENCH_BASELINE_DIST (see bench/echo.ts);
  * `BENCH_SECONDS=1 BENCH_REPS=1 BENCH_NODES=current npm run bench -- echo`
@@ -37,12 +38,13 @@ import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from 
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
 import { writeBenchChart } from './write-chart.js';
 import { formatUdpEchoBenchmark, runUdpEchoBenchmark } from './udp-echo.js';
+import { formatTlsEchoBenchmark, runTlsEchoBenchmark } from './tls-echo.js';
 
-const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'mini-redis', 'udp'] as const;
+const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'mini-redis', 'udp', 'tls'] as const;
 type Part = (typeof PARTS)[number];
 /** Where a part's results are filed: a part's name, or `echo-ab` for an echo run with a baseline build. */
 type ResultKey = Part | 'echo-ab';
-const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'mini-redis', 'udp'];
+const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'mini-redis', 'udp', 'tls'];
 
 function resultKey(part: Part): ResultKey {
   const baseline = process.env.BENCH_BASELINE_DIST;
@@ -166,6 +168,10 @@ async function runPart(part: Part): Promise<{ markdown: string; data: unknown }>
     case 'udp': {
       const result = await runUdpEchoBenchmark();
       return { markdown: `### UDP echo\n\n${formatUdpEchoBenchmark(result)}`, data: result };
+    }
+    case 'tls': {
+      const result = await runTlsEchoBenchmark();
+      return { markdown: `### TLS echo: SslStream against node:tls\n\n${formatTlsEchoBenchmark(result)}`, data: result };
     }
   }
 }

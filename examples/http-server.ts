@@ -31,18 +31,27 @@
  *           GET /stats     connections and requests so far, as JSON
  *           POST /echo     the request body back, with its Content-Type
  *
- * Run it:   npm run example -- http-server [--port 8080] [--host 127.0.0.1]
+ * With `--tls` it serves HTTPS: each accepted socket gets an `SslStream`
+ * and a server handshake (within the idle timeout) before its first
+ * request, and everything above reads and writes the stream unchanged.
+ * `--cert F --key F` give the certificate; without them test-only
+ * certificates are made (openssl CLI) and the CA to trust is printed.
+ *
+ * Run it:   npm run example -- http-server [--port 8080] [--host 127.0.0.1] [--tls [--cert F --key F]]
  *                 [--idle-timeout 5000] [--request-timeout 60000]
  *                 [--max-header 8192] [--max-body 1048576]
  * Try it:   curl -v http://127.0.0.1:8080/ http://127.0.0.1:8080/stats   (one connection, reused)
  *           curl -d 'hello' http://127.0.0.1:8080/echo
  *           curl -v -H 'Expect: 100-continue' --data-binary @somefile http://127.0.0.1:8080/echo
+ *           curl --cacert <the printed ca.crt> https://localhost:8080/ https://localhost:8080/stats   (with --tls)
  */
 import {
   DynamicBuffer,
   IoContext,
   IoError,
   SignalSet,
+  SslContext,
+  SslStream,
   SteadyTimer,
   TcpAcceptor,
   asyncRead,
@@ -54,6 +63,11 @@ import {
   type Handler,
   type TcpSocket,
 } from '../src/index.js';
+import * as fs from 'node:fs';
+import { makeTestCertificates } from './test-certificates.js';
+
+/** What a connection reads and writes: the accepted socket, or the TLS stream over it. */
+type HttpStream = TcpSocket | SslStream;
 
 interface Options {
   host: string;
@@ -64,12 +78,20 @@ interface Options {
   requestTimeout: number;
   maxHeader: number;
   maxBody: number;
+  tls: boolean;
+  cert: string;
+  key: string;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { host: '127.0.0.1', port: 8080, idleTimeout: 5000, requestTimeout: 60_000, maxHeader: 8192, maxBody: 1 << 20 };
+  const options: Options = { host: '127.0.0.1', port: 8080, idleTimeout: 5000, requestTimeout: 60_000, maxHeader: 8192, maxBody: 1 << 20, tls: false, cert: '', key: '' };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
+    if (flag === '--tls') {
+      options.tls = true;
+      i--;
+      continue;
+    }
     const value = argv[i + 1];
     if (value === undefined) throw new Error(`missing value after ${String(flag)}`);
     if (flag === '--host') options.host = value;
@@ -78,7 +100,9 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === '--request-timeout') options.requestTimeout = Number(value);
     else if (flag === '--max-header') options.maxHeader = Number(value);
     else if (flag === '--max-body') options.maxBody = Number(value);
-    else throw new Error(`unknown argument: ${String(flag)} (use --host --port --idle-timeout --request-timeout --max-header --max-body)`);
+    else if (flag === '--cert') options.cert = value;
+    else if (flag === '--key') options.key = value;
+    else throw new Error(`unknown argument: ${String(flag)} (use --host --port --idle-timeout --request-timeout --max-header --max-body --tls --cert --key)`);
   }
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be 0..65535');
   for (const [name, value] of [
@@ -225,7 +249,7 @@ function route(request: Request): Response {
 }
 
 /** Writes `response`; `keepAlive` decides the Connection header. */
-async function respond(socket: TcpSocket, response: Response, keepAlive: boolean, headOnly: boolean): Promise<void> {
+async function respond(socket: HttpStream, response: Response, keepAlive: boolean, headOnly: boolean): Promise<void> {
   const body = typeof response.body === 'string' ? Buffer.from(response.body) : (response.body ?? Buffer.alloc(0));
   let head = `HTTP/1.1 ${response.status} ${REASONS[response.status] ?? 'Unknown'}\r\n`;
   for (const [name, value] of Object.entries(response.headers ?? {})) head += `${name}: ${value}\r\n`;
@@ -242,7 +266,7 @@ class Connection {
   idle = true;
   /** Shutting down: answer the request in progress with `Connection: close`, then stop. */
   draining = false;
-  readonly socket: TcpSocket;
+  readonly socket: HttpStream;
   readonly #ctx: IoContext;
   readonly #options: Options;
   readonly #buffer: DynamicBuffer;
@@ -261,7 +285,7 @@ class Connection {
     if (hasExpired(this.#requestTimer, err)) this.#timeOut('request');
   };
 
-  constructor(ctx: IoContext, socket: TcpSocket, options: Options) {
+  constructor(ctx: IoContext, socket: HttpStream, options: Options) {
     this.socket = socket;
     this.#ctx = ctx;
     this.#options = options;
@@ -277,6 +301,7 @@ class Connection {
 
   async serve(): Promise<void> {
     try {
+      if (this.socket instanceof SslStream && !(await this.#handshake(this.socket))) return;
       for (;;) {
         const request = await this.#readRequest();
         if (request === null) return;
@@ -302,6 +327,23 @@ class Connection {
     }
   }
 
+  /** The TLS handshake, within the idle timeout; false when it failed (logged) or timed out. */
+  async #handshake(stream: SslStream): Promise<boolean> {
+    this.#idleTimer.expiresAfter(this.#options.idleTimeout);
+    this.#idleTimer.asyncWait((err) => {
+      if (err === null) stream.cancel();
+    });
+    try {
+      await stream.asyncHandshake('server', usePromise);
+      return true;
+    } catch (error) {
+      if (error instanceof IoError && error.code !== 'operation_aborted') console.log(`handshake failed: ${error.message}`);
+      return false;
+    } finally {
+      this.#idleTimer.expiresAt(Infinity);
+    }
+  }
+
   /**
    * After refusing a request the client may still be sending it. Closing a
    * socket with unread bytes makes the kernel send a reset, which can destroy
@@ -310,7 +352,8 @@ class Connection {
    */
   async #lingeringClose(): Promise<void> {
     try {
-      this.socket.shutdown('send');
+      if (this.socket instanceof SslStream) this.socket.asyncShutdown(() => undefined);
+      else this.socket.shutdown('send');
     } catch {
       return;
     }
@@ -439,6 +482,16 @@ class Connection {
 
 function main(): void {
   const options = parseArgs(process.argv.slice(2));
+  let ssl: SslContext | null = null;
+  if (options.tls) {
+    let { cert, key } = options;
+    if (cert === '' || key === '') {
+      const made = makeTestCertificates();
+      ({ cert, key } = made);
+      console.log(`test-only certificates made; trust ${made.ca}`);
+    }
+    ssl = new SslContext({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), ALPNProtocols: ['http/1.1'] });
+  }
   const ctx = new IoContext();
   const acceptor = new TcpAcceptor(ctx, { host: options.host, port: options.port });
   const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM');
@@ -454,7 +507,7 @@ function main(): void {
         console.error(`accept failed: ${String(error)}`);
         continue;
       }
-      const connection = new Connection(ctx, socket, options);
+      const connection = new Connection(ctx, ssl === null ? socket : new SslStream(socket, ssl), options);
       connections.add(connection);
       stats.connections++;
       stats.open++;
@@ -478,7 +531,7 @@ function main(): void {
   });
 
   const { address, port } = acceptor.localEndpoint();
-  console.log(`http server listening on ${address}:${port}`);
+  console.log(`${ssl === null ? 'http' : 'https'} server listening on ${address}:${port}`);
   ctx.run().then(
     async (handlers) => {
       await accepting;

@@ -23,6 +23,8 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   'mini-redis': 'a Redis-compatible server that redis-cli, redis-benchmark and ioredis drive; --port 6380',
   'udp-echo-server': 'a UdpSocket echo server with one HandlerAllocator for the socket; --port 5560',
   'udp-client': 'UDP request/response with a cancelAfter deadline per attempt and retries; --port 5560 --count 3',
+  'tls-echo-server': 'the echo server over TLS (SslStream), a handshake timeout, test-only certificates made on demand; --port 5443',
+  'make-tls-certs': 'makes test-only certificates (a CA, a server, an expired one, another CA) with the openssl CLI; <dir>',
 };
 
 /** Examples that are a folder: the file to run in it. */

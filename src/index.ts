@@ -13,3 +13,4 @@ export * from './signal/index.js';
 export * from './diagnostics/index.js';
 export * from './parallel-group/index.js';
 export * from './channel/index.js';
+export * from './tls/index.js';

@@ -54,6 +54,7 @@ interface Details {
   address?: string;
   port?: number;
   path?: string;
+  nodeCode?: string;
   cause: unknown;
 }
 
@@ -102,6 +103,7 @@ export function fromNodeError(err: unknown): IoError {
   const code = codesByNodeCode[nodeCode] ?? 'unknown';
   const message = typeof e.message === 'string' ? e.message : String(err);
   const details: Details = { cause: err };
+  if (nodeCode !== '') details.nodeCode = nodeCode;
   if (typeof e.errno === 'number') details.errno = e.errno;
   if (typeof e.syscall === 'string') details.syscall = e.syscall;
   addEndpoint(details, e);

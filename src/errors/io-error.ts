@@ -46,6 +46,9 @@ export type IoErrorCode =
   | 'interrupted'
   | 'channel_closed'
   | 'channel_cancelled'
+  | 'handshake_failed'
+  | 'certificate_verify_failed'
+  | 'stream_truncated'
   | 'unknown';
 
 /**
@@ -75,6 +78,8 @@ export interface IoErrorDetails {
   readonly port?: number;
   /** The Unix socket path (or file) a bind, listen, connect or open was for. */
   readonly path?: string;
+  /** Node's own `code` of the original error (`'ERR_SSL_WRONG_VERSION_NUMBER'`, `'CERT_HAS_EXPIRED'`, `'ECONNRESET'`). */
+  readonly nodeCode?: string;
   /** The original error, kept as the `IoError`'s `cause`. */
   readonly cause?: unknown;
 }
@@ -108,6 +113,9 @@ const defaultMessages: Readonly<Record<IoErrorCode, string>> = {
   interrupted: 'Interrupted system call',
   channel_closed: 'Channel closed',
   channel_cancelled: 'Channel cancelled',
+  handshake_failed: 'TLS handshake failed',
+  certificate_verify_failed: 'certificate verify failed',
+  stream_truncated: 'stream truncated',
   unknown: 'Unknown error',
 };
 
@@ -154,6 +162,19 @@ export class IoError extends Error {
   readonly port: number | undefined;
   /** The Unix socket path (or file) the failed call was for, else `undefined`. */
   readonly path: string | undefined;
+  /**
+   * Node's own `code` of the error this one translates (a libuv name such
+   * as `'ECONNRESET'`, or a TLS code such as `'CERT_HAS_EXPIRED'`), else
+   * `undefined`.
+   *
+   * @example
+   * ```ts
+   * stream.asyncHandshake('client', (err) => {
+   *   if (err?.code === 'certificate_verify_failed') console.error(err.nodeCode); // 'CERT_HAS_EXPIRED'
+   * });
+   * ```
+   */
+  readonly nodeCode: string | undefined;
 
   constructor(code: IoErrorCode, message?: string, details?: IoErrorDetails) {
     super(message ?? defaultMessages[code], details?.cause === undefined ? undefined : { cause: details.cause });
@@ -163,6 +184,7 @@ export class IoError extends Error {
     this.address = details?.address;
     this.port = details?.port;
     this.path = details?.path;
+    this.nodeCode = details?.nodeCode;
   }
 
   /**

@@ -280,7 +280,8 @@ export abstract class BasicStreamSocket {
   }
 }
 
-function totalLength(buffers: unknown, what: string): number {
+/** @internal The total length of a write's buffers, checking each (a TypeError names `what`). */
+export function totalLength(buffers: unknown, what: string): number {
   if (buffers instanceof Uint8Array) {
     checkNotDetached(buffers, what);
     return buffers.length;

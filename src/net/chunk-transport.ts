@@ -68,6 +68,13 @@ export class ChunkTransport implements StreamTransport {
     this.#stream.end();
   }
 
+  release(): net.Socket | null {
+    if (this.socket === null || this.#link.released) return null;
+    this.#stream.removeListener('data', this.#onData);
+    this.#link.detach();
+    return this.socket;
+  }
+
   destroy(): void {
     if (this.#link.released) return;
     this.#stream.removeListener('data', this.#onData);

@@ -86,6 +86,46 @@ interface HandleHolder {
   _handle: NativeStreamHandle | null;
 }
 
+/** Node's user-buffer read slots on a `net.Socket` (`kBuffer`, `kBufferCb`, `kBufferGen`), found once by their descriptions. */
+interface UserBufferKeys {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+
+let userBufferKeys: UserBufferKeys | null | undefined;
+
+/**
+ * Why: a `tls.TLSSocket` made over an existing socket ignores the `onread`
+ * option, so its reads can only land in our buffers if the slots Node's
+ * `onread` fills are set on it directly. They are found on a probe socket
+ * made with `onread` (no connection is made); `null` when this Node has no
+ * such slots.
+ */
+function findUserBufferKeys(): UserBufferKeys | null {
+  if (userBufferKeys !== undefined) return userBufferKeys;
+  const options = { allowHalfOpen: true, onread: { buffer: () => EMPTY, callback: () => false } };
+  const probe = new net.Socket(options);
+  const byName = new Map<string, symbol>();
+  for (const s of Object.getOwnPropertySymbols(probe)) byName.set(s.description ?? '', s);
+  probe.destroy();
+  const buffer = byName.get('kBuffer');
+  const callback = byName.get('kBufferCb');
+  const generator = byName.get('kBufferGen');
+  userBufferKeys = buffer && callback && generator ? { buffer, callback, generator } : null;
+  return userBufferKeys;
+}
+
+/** The size of the TLS transports' overflow landing buffer: one TLS record's plaintext at most. */
+const TLS_OVERFLOW_SIZE = 16384;
+
+/**
+ * The overflow landing buffer all TLS transports share: what lands in it is
+ * copied out before the read callback returns (`readCopy`, not stable), so
+ * one buffer serves every stream, as `idleLanding` does.
+ */
+let tlsOverflow: Buffer | null = null;
+
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -116,6 +156,14 @@ export class HandleTransport implements StreamTransport {
   #retargets = 0;
   #scratch: Buffer | null = null;
   readonly #writer: HandleWriter;
+  /**
+   * Over a TLS socket (its handle is Node's TLSWrap): Node decrypts a whole
+   * record and keeps handing its bytes to the buffer it was last given even
+   * after reading is stopped, so once no read is pending the next bytes go
+   * here (the shared `tlsOverflow`, copied out into the core at once), never
+   * into a buffer the caller was already given back.
+   */
+  readonly #overflow: Buffer | null;
 
   readonly #onReadBuffer = (): Uint8Array => {
     this.#landing = this.#nextLanding;
@@ -134,9 +182,25 @@ export class HandleTransport implements StreamTransport {
     if (!this.#link.released) this.#sink.writeDone(status < 0 ? errnoError(status, 'write') : null);
   };
 
-  private constructor(sink: StreamSink, handle: unknown) {
+  private constructor(sink: StreamSink, handle: unknown, tlsSocket: net.Socket | null = null) {
     this.#sink = sink;
     this.#writer = new HandleWriter(this.#onHandleWriteDone);
+    if (tlsSocket !== null) {
+      const keys = findUserBufferKeys()!;
+      const overflow = (tlsOverflow ??= Buffer.allocUnsafe(TLS_OVERFLOW_SIZE));
+      this.#overflow = overflow;
+      this.#landing = overflow;
+      this.#nextLanding = overflow;
+      const slots = tlsSocket as unknown as Record<symbol, unknown>;
+      slots[keys.buffer] = overflow;
+      slots[keys.callback] = this.#onReadData;
+      slots[keys.generator] = this.#onReadBuffer;
+      (tlsSocket as unknown as HandleHolder)._handle?.useUserBuffer(overflow);
+      this.#link = new StreamLink(sink, tlsSocket);
+      this.socket = tlsSocket;
+      return;
+    }
+    this.#overflow = null;
     const options = {
       allowHalfOpen: true,
       onread: { buffer: this.#onReadBuffer, callback: this.#onReadData },
@@ -154,6 +218,33 @@ export class HandleTransport implements StreamTransport {
     t.socket.once('connect', t.#onConnect);
     t.socket.connect(target);
     return t;
+  }
+
+  /**
+   * A transport over a `tls.TLSSocket` (its handle is Node's TLSWrap, a
+   * stream handle too): reads land in the caller's buffer as Node decrypts
+   * them, writes go on the TLSWrap handle. `null` when this Node does not
+   * let a TLS socket's reads land in user buffers (the caller then uses the
+   * chunk transport).
+   */
+  static overTls(sink: StreamSink, tlsSocket: net.Socket): HandleTransport | null {
+    if (findUserBufferKeys() === null || (tlsSocket as unknown as HandleHolder)._handle == null) return null;
+    return new HandleTransport(sink, undefined, tlsSocket);
+  }
+
+  /**
+   * Lets go of the Node socket without closing it (a TLS layer takes it
+   * over): reading stops, no sink call follows, the socket and its handle
+   * stay open. Returns the socket.
+   */
+  release(): net.Socket | null {
+    this.stopRead();
+    this.#wanted = false;
+    this.#idle = false;
+    this.#writer.retire();
+    this.socket.removeListener('connect', this.#onConnect);
+    this.#link.detach();
+    return this.socket;
   }
 
   /** A transport over a handle an acceptor took from libuv (reading stopped). */
@@ -174,7 +265,8 @@ export class HandleTransport implements StreamTransport {
     const handle = this.#handle();
     if (handle === null) return;
     const landing = this.#landing;
-    if (!sameBytes(landing, buf) && landing !== this.#scratch && landing !== idleLanding) {
+    // Over TLS the handle keeps its overflow buffer outside read callbacks (see #overflow): no retargeting.
+    if (this.#overflow === null && !sameBytes(landing, buf) && landing !== this.#scratch && landing !== idleLanding) {
       if (this.#retargets < READ_RETARGET_LIMIT) {
         this.#retargets++;
         this.#landing = buf;
@@ -184,6 +276,7 @@ export class HandleTransport implements StreamTransport {
       }
       handle.useUserBuffer(this.#landing);
     }
+    if (handle.reading) return; // a TLS socket may be reading already (its handshake)
     handle.reading = true;
     this.readStarts++;
     const status = handle.readStart();
@@ -214,7 +307,7 @@ export class HandleTransport implements StreamTransport {
     this.#inReadCallback = true;
     try {
       if (landing === this.#scratch) this.#sink.readCopy(landing, 0, nread, true);
-      else if (landing === idleLanding) this.#sink.readCopy(landing, 0, nread, false);
+      else if (landing === idleLanding || landing === this.#overflow) this.#sink.readCopy(landing, 0, nread, false);
       else this.#sink.readInto(landing, nread);
     } finally {
       this.#inReadCallback = false;
@@ -223,10 +316,11 @@ export class HandleTransport implements StreamTransport {
     if (this.#wanted) return true; // started again from inside: `#nextLanding` is its buffer
     if (nread <= IDLE_READ_LIMIT && this.#sink.wantsIdleRead()) {
       this.#idle = true; // keep reading: the next read is likely started soon (see IDLE_READ_LIMIT)
-      this.#nextLanding = idleLanding ??= Buffer.allocUnsafe(IDLE_READ_LIMIT);
+      this.#nextLanding = this.#overflow ?? (idleLanding ??= Buffer.allocUnsafe(IDLE_READ_LIMIT));
       return true;
     }
-    this.#nextLanding = this.#retargets >= READ_RETARGET_LIMIT && this.#scratch !== null ? this.#scratch : landing;
+    if (this.#overflow !== null) this.#nextLanding = this.#overflow;
+    else this.#nextLanding = this.#retargets >= READ_RETARGET_LIMIT && this.#scratch !== null ? this.#scratch : landing;
     return false;
   }
 

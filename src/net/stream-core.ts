@@ -16,6 +16,7 @@ import { ChunkTransport } from './chunk-transport.js';
 import { HandleTransport, READ_LANDING_SIZE } from './handle-transport.js';
 import { TRANSPORT_WRITE_DONE, TRANSPORT_WRITE_PENDING, type StreamSink, type StreamTransport, type TransportKind } from './stream-transport.js';
 import { sameBytes } from './same-bytes.js';
+import { publishTransportFallback } from './transport-diagnostics.js';
 
 /**
  * What `shutdown(how)` accepts.
@@ -105,6 +106,10 @@ export class StreamCore implements StreamSink {
   #readStartsBefore = 0;
   /** The kind of the transport of the current (or, once closed, the last) connection. */
   #kind: TransportKind | null = null;
+  /** The Node socket lent to a layer above (`lendSocket`), kept for endpoints and options. */
+  #lent: net.Socket | null = null;
+  /** Closes the layer the socket was lent to, when this stream is closed. */
+  #lentClose: (() => void) | null = null;
 
   readonly #service: IoService = {
     shutdown: (): void => {
@@ -137,7 +142,7 @@ export class StreamCore implements StreamSink {
   /** The Node socket of the connected stream, for endpoints and options; throws `IoError` when closed or not connected. */
   connectedSocket(what: string): net.Socket {
     if (!this.#open) throw new IoError('bad_descriptor', `${what}: the socket is closed`);
-    const socket = this.#transport?.socket ?? null;
+    const socket = this.#transport?.socket ?? this.#lent;
     if (socket === null || this.#connecting) throw new IoError('not_connected', `${what}: the socket is not connected`);
     return socket;
   }
@@ -145,6 +150,38 @@ export class StreamCore implements StreamSink {
   /** Takes over a stream through the chunk transport (`fromNetSocket`). */
   adopt(stream: Duplex): void {
     this.#attach(new ChunkTransport(this, stream));
+  }
+
+  /**
+   * Takes over a `tls.TLSSocket`: the handle transport where Node lets its
+   * reads land in user buffers, else the chunk transport (said once on the
+   * `proactor:transport` channel).
+   */
+  adoptTls(tlsSocket: net.Socket): void {
+    this.#resetStreamState();
+    const transport = HandleTransport.overTls(this, tlsSocket);
+    if (transport === null) publishTransportFallback('tls reads', `Node ${process.versions.node} gives TLS sockets no user-buffer reads: TLS reads are copied from chunks`);
+    this.#attach(transport ?? new ChunkTransport(this, tlsSocket));
+  }
+
+  /**
+   * Lends the connected Node socket to a layer above (TLS), when nothing is
+   * pending on it and no received bytes are kept: this stream then has no
+   * transport (its reads and writes fail with `not_connected`), still names
+   * its endpoints, and `close()` calls `onClose`. Returns `null`, changing
+   * nothing, when the socket cannot be lent.
+   */
+  lendSocket(onClose: () => void): net.Socket | null {
+    const transport = this.#transport;
+    if (!this.#open || transport === null || this.#connecting || this.#spill !== null) return null;
+    if (this.#reads.front() !== null || this.#writes.front() !== null || this.#writeActive || this.#readError !== null) return null;
+    const socket = transport.release();
+    if (socket === null) return null;
+    this.#readStartsBefore += transport.readStarts;
+    this.#transport = null;
+    this.#lent = socket;
+    this.#lentClose = onClose;
+    return socket;
   }
 
   /** Takes over a handle accepted from libuv through the handle transport. */
@@ -265,6 +302,7 @@ export class StreamCore implements StreamSink {
     this.#abortPending();
     this.#open = false;
     this.#detach();
+    this.#closeLent();
     if (this.#registered) {
       this.#registered = false;
       this.context.removeService(this.#service);
@@ -385,6 +423,15 @@ export class StreamCore implements StreamSink {
     this.#readStartsBefore += transport.readStarts;
     this.#readStarted = false;
     transport.destroy();
+  }
+
+  #closeLent(): void {
+    const onClose = this.#lentClose;
+    const lent = this.#lent;
+    this.#lent = null;
+    this.#lentClose = null;
+    onClose?.();
+    lent?.destroy();
   }
 
   #resetStreamState(): void {
@@ -557,5 +604,6 @@ export class StreamCore implements StreamSink {
     this.#open = false;
     this.#registered = false;
     this.#detach();
+    this.#closeLent();
   }
 }

@@ -65,15 +65,21 @@ export class StreamLink {
     stream.uncork();
   }
 
-  /** Lets go of the stream at once: our listeners go, a late error is swallowed, the stream is destroyed. */
-  release(): void {
+  /** Stops reporting to the sink and leaves the stream open (a layer above takes it over). */
+  detach(): void {
     if (this.#released) return;
     this.#released = true;
     const stream = this.stream;
     stream.removeListener('end', this.#onEnd);
     stream.removeListener('error', this.#onError);
     stream.removeListener('close', this.#onClose);
-    stream.on('error', swallowError);
-    stream.destroy();
+  }
+
+  /** Lets go of the stream at once: our listeners go, a late error is swallowed, the stream is destroyed. */
+  release(): void {
+    if (this.#released) return;
+    this.detach();
+    this.stream.on('error', swallowError);
+    this.stream.destroy();
   }
 }

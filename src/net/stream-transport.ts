@@ -81,4 +81,10 @@ export interface StreamTransport {
   end(): void;
   /** Lets go of the stream at once; no sink call follows. */
   destroy(): void;
+  /**
+   * Lets go of the stream without closing it, for a layer above (TLS) to
+   * take it over: no sink call follows. Returns the Node socket, or `null`
+   * when the stream is not one (the transport then stays in use).
+   */
+  release(): net.Socket | null;
 }

@@ -54,7 +54,11 @@ function connected(s: net.Socket): Promise<net.Socket> {
  * The client then ends its side.
  */
 export async function echoOnce(port: number, data: Buffer): Promise<Buffer> {
-  const s = await nodeClient(port);
+  return echoOver(await nodeClient(port), data);
+}
+
+/** Sends `data` on the connected `s` and resolves with what came back (`data.length` bytes, or fewer if the peer closed first); then ends `s`. */
+export async function echoOver(s: net.Socket, data: Buffer): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const back = new Promise<Buffer>((resolve) => {
     let size = 0;
