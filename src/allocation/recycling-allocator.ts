@@ -1,5 +1,5 @@
 import type { Operation, OpClass } from '../ops/operation.js';
-import { AllocationCounters } from './allocation-counters.js';
+import { AllocationCounters, COUNTER_STRIDE, DEALLOCATIONS, HITS } from './allocation-counters.js';
 import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
 import { describeValue } from '../errors/describe-value.js';
 
@@ -40,6 +40,8 @@ export class RecyclingAllocator implements InstrumentedAllocator {
   #lastType: OpClass | null = null;
   #lastList: Operation[] = [];
   readonly #counters = new AllocationCounters();
+  /** `#counters.counts`, held here so counting is one increment inline (see `AllocationCounters`). */
+  readonly #counts = this.#counters.counts;
 
   /** @param capacity how many freed ops of each class to keep (default 64). */
   constructor(capacity: number = RECYCLING_ALLOCATOR_CAPACITY) {
@@ -57,12 +59,12 @@ export class RecyclingAllocator implements InstrumentedAllocator {
       this.#counters.fallback(fresh.kind);
       return fresh;
     }
-    this.#counters.hit(op.kind);
+    this.#counts[op.kind * COUNTER_STRIDE + HITS]!++;
     return op as T;
   }
 
   deallocate(op: Operation): void {
-    this.#counters.deallocation(op.kind);
+    this.#counts[op.kind * COUNTER_STRIDE + DEALLOCATIONS]!++;
     const type = op.constructor as OpClass;
     const list = type === this.#lastType ? this.#lastList : this.#listFor(type);
     if (list.length < this.#capacity) list.push(op);
