@@ -21,7 +21,7 @@
  * Every workload runs `warmup` unmeasured rounds, then `rounds` measured
  * ones, each round running every runtime once in turn (the order reversed
  * every other round), so a noisy machine disturbs them alike; the median
- * round is reported as nanoseconds per handler. The asio program times its
+ * round is reported as CPU nanoseconds per handler. The asio program times its
  * own `run()` in a fresh process per round (one unmeasured pass first).
  *
  * Heap bytes per post: Node 20 has no counter of total bytes allocated, so
@@ -206,14 +206,19 @@ function median(values: readonly number[]): number {
 
 const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 
-/** One round of `workload`: nanoseconds per handler (the asio program reports its own). */
+/**
+ * One round of `workload`: CPU nanoseconds per handler (`process.cpuUsage`,
+ * as the asio program reads its process CPU clock), so time spent waiting
+ * for a core the machine's other work holds counts against no runtime.
+ */
 async function measureRound(workload: Workload, handlers: number, concurrency: number): Promise<number> {
   const total = Math.ceil(handlers / concurrency) * concurrency;
   gc?.();
-  const start = process.hrtime.bigint();
+  const start = process.cpuUsage();
   await workload.run(handlers);
-  const elapsed = Number(process.hrtime.bigint() - start);
-  return 'nsPerHandler' in workload ? (workload as { nsPerHandler: number }).nsPerHandler : elapsed / total;
+  const used = process.cpuUsage(start);
+  if ('nsPerHandler' in workload) return (workload as { nsPerHandler: number }).nsPerHandler;
+  return ((used.user + used.system) * 1000) / total;
 }
 
 /** Bytes allocated on the V8 heap while `fn` runs (see the file header for the method). */
