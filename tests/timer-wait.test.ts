@@ -1,17 +1,4 @@
-import {
-  CancellationSignal,
-  CancellationType,
-  IoContext,
-  IoError,
-  ManualClock,
-  SteadyTimer,
-  TrackingAllocator,
-  bindAllocator,
-  bindCancellationSlot,
-  HandlerAllocator,
-  post,
-  usePromise,
-} from '../src/index.js';
+import { CancellationSignal, CancellationType, IoContext, IoError, ManualClock, SteadyTimer, TrackingAllocator, bindAllocator, bindCancellationSlot, HandlerAllocator, post, usePromise } from '../src/index.js';
 
 function manualContext(log = false): { clock: ManualClock; ctx: IoContext; tracking: TrackingAllocator } {
   const clock = new ManualClock();

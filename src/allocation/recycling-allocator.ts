@@ -95,11 +95,16 @@ export class RecyclingAllocator implements InstrumentedAllocator {
 
   /** The free list of `type`, made on first use; also fills the one-entry cache. */
   #listFor(type: OpClass): FreeList {
-    let list = this.#freeLists.find((l) => l.type === type);
-    if (list === undefined) {
-      list = new FreeList(type);
-      this.#freeLists.push(list);
+    // A loop, not `find`: a chain alternating op classes misses the cache on every call, and a callback would be garbage each time.
+    const lists = this.#freeLists;
+    for (let i = 0; i < lists.length; i++) {
+      const list = lists[i]!;
+      if (list.type !== type) continue;
+      this.#last = list;
+      return list;
     }
+    const list = new FreeList(type);
+    lists.push(list);
     this.#last = list;
     return list;
   }
