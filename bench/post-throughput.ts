@@ -13,8 +13,16 @@
  * - chain: each handler posts the next, one at a time (a half-duplex session);
  * - chains×64: 64 such chains interleaved, so 64 handlers are queued at once.
  *
- * Every workload runs `warmup` unmeasured rounds, then `rounds` measured ones;
- * the median round is reported as nanoseconds per handler.
+ * The reference is Boost.Asio: `bench/asio/post-chains.cpp`, a single-threaded
+ * `io_context` running the same chains (built by `bench/asio/build-asio.ts`,
+ * which installs Debian's libboost-dev when the headers are missing). Its
+ * rows are left out, with the reason printed, when it cannot be built.
+ *
+ * Every workload runs `warmup` unmeasured rounds, then `rounds` measured
+ * ones, each round running every runtime once in turn (the order reversed
+ * every other round), so a noisy machine disturbs them alike; the median
+ * round is reported as CPU nanoseconds per handler. The asio program times its
+ * own `run()` in a fresh process per round (one unmeasured pass first).
  *
  * Heap bytes per post: Node 20 has no counter of total bytes allocated, so
  * the benchmark derives one. Between two readings of the heap's used size a
@@ -24,9 +32,12 @@
  * the difference in posts, so the fixed cost of a run (its promise, its
  * timers) cancels out and what remains is the cost of one more post.
  */
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
+
+import { buildAsioProgram } from './asio/build-asio.js';
 
 import { HandlerAllocator, IoContext, makeCustomAllocHandler, post } from '../src/index.js';
 
@@ -50,7 +61,7 @@ export interface PostBenchmarkOptions {
 export interface ThroughputRow {
   /** `chain` or `chains×64`. */
   readonly workload: string;
-  /** `proactor post`, `proactor post (HandlerAllocator)`, `queueMicrotask` or `setImmediate`. */
+  /** `proactor post`, `proactor post (HandlerAllocator)`, `Boost.Asio io_context`, `queueMicrotask` or `setImmediate`. */
   readonly runtime: string;
   /** Median nanoseconds per handler over the measured rounds. */
   readonly nsPerOp: number;
@@ -62,6 +73,8 @@ export interface ThroughputRow {
   readonly speedupVsQueueMicrotask: number;
   /** `setImmediate`'s ns/op on the same workload divided by this one's. */
   readonly speedupVsSetImmediate: number;
+  /** Boost.Asio's ns/op on the same workload divided by this one's (≥ 1: as fast as asio or faster); NaN without asio. */
+  readonly speedupVsAsio: number;
 }
 
 /** Heap bytes one post allocates in steady state, per allocator. */
@@ -85,6 +98,8 @@ export interface PostBenchmarkResult {
   readonly throughput: readonly ThroughputRow[];
   /** `null` when the process was started without `--expose-gc`. */
   readonly heap: readonly HeapRow[] | null;
+  /** Why the Boost.Asio rows are missing, or `null` when they ran. */
+  readonly asioMissing: string | null;
 }
 
 /**
@@ -151,6 +166,25 @@ function schedulerChains(schedule: (fn: () => void) => void, concurrency: number
   };
 }
 
+/** The Boost.Asio program on the same chains: one process per round, its second (warm) pass timed. */
+function asioChains(binary: string, concurrency: number): Workload & { nsPerHandler: number } {
+  const workload = {
+    nsPerHandler: Number.NaN,
+    run(handlers: number): Promise<void> {
+      const r = spawnSync(binary, [String(concurrency), String(handlers), '2'], { encoding: 'utf8', timeout: 120_000 });
+      if (r.error !== undefined) return Promise.reject(r.error);
+      const lines = [...r.stdout.matchAll(/ns_per_handler=([0-9.]+)/g)];
+      const last = lines[lines.length - 1]?.[1];
+      if (r.status !== 0 || last === undefined) return Promise.reject(new Error(`${binary} failed: ${r.stderr}`));
+      workload.nsPerHandler = Number(last);
+      return Promise.resolve();
+    },
+  };
+  return workload;
+}
+
+const ASIO = 'Boost.Asio io_context';
+
 const runtimes: readonly (readonly [string, WorkloadFactory])[] = [
   ['proactor post', (k) => proactorChains(k, false)],
   ['proactor post (HandlerAllocator)', (k) => proactorChains(k, true)],
@@ -172,18 +206,19 @@ function median(values: readonly number[]): number {
 
 const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 
-async function measure(workload: Workload, handlers: number, concurrency: number, warmup: number, rounds: number): Promise<number[]> {
+/**
+ * One round of `workload`: CPU nanoseconds per handler (`process.cpuUsage`,
+ * as the asio program reads its process CPU clock), so time spent waiting
+ * for a core the machine's other work holds counts against no runtime.
+ */
+async function measureRound(workload: Workload, handlers: number, concurrency: number): Promise<number> {
   const total = Math.ceil(handlers / concurrency) * concurrency;
-  for (let i = 0; i < warmup; i++) await workload.run(handlers);
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    gc?.();
-    const start = process.hrtime.bigint();
-    await workload.run(handlers);
-    const elapsed = Number(process.hrtime.bigint() - start);
-    samples.push(elapsed / total);
-  }
-  return samples;
+  gc?.();
+  const start = process.cpuUsage();
+  await workload.run(handlers);
+  const used = process.cpuUsage(start);
+  if ('nsPerHandler' in workload) return (workload as { nsPerHandler: number }).nsPerHandler;
+  return ((used.user + used.system) * 1000) / total;
 }
 
 /** Bytes allocated on the V8 heap while `fn` runs (see the file header for the method). */
@@ -229,15 +264,33 @@ export async function runPostBenchmark(options: PostBenchmarkOptions = {}): Prom
     ['chain', 1],
     [`chains×${opts.concurrency}`, opts.concurrency],
   ];
+  let asioBinary: string | null = null;
+  let asioMissing: string | null = null;
+  try {
+    asioBinary = buildAsioProgram('post-chains');
+  } catch (error) {
+    asioMissing = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`post: no Boost.Asio rows: ${asioMissing}\n`);
+  }
+  const all: (readonly [string, WorkloadFactory])[] = [...runtimes];
+  if (asioBinary !== null) {
+    const binary = asioBinary;
+    all.splice(2, 0, [ASIO, (k) => asioChains(binary, k)]);
+  }
   for (const [workload, concurrency] of workloads) {
-    const measured: { runtime: string; samples: number[]; nsPerOp: number }[] = [];
-    for (const [runtime, factory] of runtimes) {
-      const handlers = runtime === 'setImmediate' ? opts.immediateHandlers : opts.handlers;
-      const samples = await measure(factory(concurrency), handlers, concurrency, opts.warmup, opts.rounds);
-      measured.push({ runtime, samples, nsPerOp: median(samples) });
+    const prepared = all.map(([runtime, factory]) => ({ runtime, workload: factory(concurrency), samples: [] as number[] }));
+    for (let round = 0; round < opts.warmup + opts.rounds; round++) {
+      for (let k = 0; k < prepared.length; k++) {
+        const p = prepared[round % 2 === 0 ? k : prepared.length - 1 - k]!;
+        const handlers = p.runtime === 'setImmediate' ? opts.immediateHandlers : opts.handlers;
+        const ns = await measureRound(p.workload, handlers, concurrency);
+        if (round >= opts.warmup) p.samples.push(ns);
+      }
     }
+    const measured = prepared.map((p) => ({ runtime: p.runtime, samples: p.samples, nsPerOp: median(p.samples) }));
     const microtask = measured.find((m) => m.runtime === 'queueMicrotask')!.nsPerOp;
     const immediate = measured.find((m) => m.runtime === 'setImmediate')!.nsPerOp;
+    const asio = measured.find((m) => m.runtime === ASIO)?.nsPerOp ?? Number.NaN;
     for (const m of measured) {
       throughput.push({
         workload,
@@ -247,6 +300,7 @@ export async function runPostBenchmark(options: PostBenchmarkOptions = {}): Prom
         samples: m.samples,
         speedupVsQueueMicrotask: microtask / m.nsPerOp,
         speedupVsSetImmediate: immediate / m.nsPerOp,
+        speedupVsAsio: asio / m.nsPerOp,
       });
     }
   }
@@ -268,6 +322,7 @@ export async function runPostBenchmark(options: PostBenchmarkOptions = {}): Prom
     options: opts,
     throughput,
     heap,
+    asioMissing,
   };
 }
 
@@ -276,13 +331,17 @@ export function formatPostBenchmark(result: PostBenchmarkResult): string {
   const lines: string[] = [];
   lines.push(`Node ${result.node}, ${result.cpu}, ${result.platform}; median of ${result.options.rounds} rounds after ${result.options.warmup} warm-up rounds`);
   lines.push('');
-  lines.push('| workload | runtime | ns/handler | handlers/s | vs queueMicrotask | vs setImmediate |');
-  lines.push('|---|---|---:|---:|---:|---:|');
+  lines.push('| workload | runtime | ns/handler | handlers/s | vs Boost.Asio | vs queueMicrotask | vs setImmediate |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|');
   for (const row of result.throughput) {
+    const asio = Number.isNaN(row.speedupVsAsio) ? 'n/a' : `${row.speedupVsAsio.toFixed(2)}×`;
     lines.push(
-      `| ${row.workload} | ${row.runtime} | ${row.nsPerOp.toFixed(1)} | ${(row.opsPerSec / 1e6).toFixed(1)} M | ${row.speedupVsQueueMicrotask.toFixed(2)}× | ${row.speedupVsSetImmediate.toFixed(1)}× |`,
+      `| ${row.workload} | ${row.runtime} | ${row.nsPerOp.toFixed(1)} | ${(row.opsPerSec / 1e6).toFixed(1)} M | ${asio} | ${row.speedupVsQueueMicrotask.toFixed(2)}× | ${row.speedupVsSetImmediate.toFixed(1)}× |`,
     );
   }
+  lines.push('');
+  lines.push('"vs" columns: that runtime\'s ns/handler divided by this row\'s (above 1: this row is faster). Rounds interleave the runtimes.');
+  if (result.asioMissing !== null) lines.push(`Boost.Asio rows missing: ${result.asioMissing}`);
   lines.push('');
   if (result.heap === null) {
     lines.push('Heap bytes per post: not measured (start node with --expose-gc).');

@@ -6,11 +6,11 @@
  *     npm run bench -- echo         # only the echo benchmark
  *     npm run bench -- post timers  # several parts
  *
- * Parts: post (handler throughput of post + run), timers, cancel-after
- * (what a deadline costs per read), channel, echo, mini-redis
- * (redis-benchmark against examples/mini-redis, node:net and redis-server;
- * see bench/mini-redis.ts), udp (UDP echo against node:dgram, see
- * bench/udp-echo.ts), tls (TLS echo against node:tls, see
+ * Parts: post (handler throughput of post + run, against Boost.Asio), timers
+ * (100,000 and 1,000,000), cancel-after (what a deadline costs per read),
+ * channel, echo, mini-redis (redis-benchmark against examples/mini-redis,
+ * node:net and redis-server; see bench/mini-redis.ts), udp (UDP echo against
+ * node:dgram, see bench/udp-echo.ts), tls (TLS echo against node:tls, see
  * bench/tls-echo.ts). The echo
  * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS,
  * BENCH_SCENARIOS, BENCH_NODES and BENCH_BASELINE_DIST (see bench/echo.ts);
@@ -65,6 +65,8 @@ export interface MachineInfo {
   v8: string;
   platform: string;
   date: string;
+  /** The 1, 5 and 15 minute load averages when the run started: how busy the machine was with other work. */
+  load: number[];
 }
 
 function cpuModel(): string {
@@ -87,6 +89,7 @@ export function machineInfo(): MachineInfo {
     v8: process.versions.v8,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
+    load: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
 }
 
@@ -100,6 +103,7 @@ function machineMarkdown(m: MachineInfo): string {
     `| Node.js | ${m.node} (V8 ${m.v8}) |`,
     `| OS | ${m.platform} |`,
     `| date | ${m.date} |`,
+    `| load average at start (1/5/15 min) | ${m.load.join(' / ')} |`,
   ].join('\n');
 }
 
@@ -151,7 +155,8 @@ async function runPart(part: Part): Promise<{ markdown: string; data: unknown }>
     }
     case 'timers': {
       const result: TimersBenchmarkResult = await runTimersBenchmark();
-      return { markdown: `### Timers\n\n${formatTimersBenchmark(result)}`, data: result };
+      const million: TimersBenchmarkResult = await runTimersBenchmark({ timers: 1_000_000, rounds: 3 });
+      return { markdown: `### Timers\n\n${formatTimersBenchmark(result)}\n\n${formatTimersBenchmark(million)}`, data: [result, million] };
     }
     case 'cancel-after': {
       const result: CancelAfterBenchmarkResult = await runCancelAfterBenchmark();

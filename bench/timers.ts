@@ -22,6 +22,14 @@
  *   so it gets nearly the same deadlines. A second proactor row arms with
  *   `expiresAt(start + delay)`, exactly setTimeout's deadlines.
  *
+ * - re-arm: one timer with a pending wait pushed back on every "read" (the
+ *   idle-timeout pattern), `rearms` times (default 1,000,000): proactor calls
+ *   `expiresAfter(30 s)`, which aborts the pending wait, and `asyncWait` again,
+ *   running the aborted handlers with `poll()` every 64 re-arms (as a run
+ *   loop would between reads); Node calls `timeout.refresh()`, which keeps
+ *   its one callback and notifies nobody. Time is CPU time
+ *   (`process.cpuUsage`), so waiting for a busy core counts against neither.
+ *
  * Rounds alternate between the rows of a workload, so a noisy machine
  * disturbs all of them alike. Time is the median of `rounds` measured rounds
  * after `warmup` unmeasured ones. Heap is the growth of `heapUsed` plus
@@ -43,6 +51,8 @@ export interface TimersBenchmarkOptions {
   readonly warmup?: number;
   /** Measured rounds; the median is reported (default 5). */
   readonly rounds?: number;
+  /** Re-arms per round of the re-arm workload (default 1,000,000). */
+  readonly rearms?: number;
 }
 
 /** One implementation on one workload. */
@@ -197,6 +207,46 @@ function nodeFire(n: number): Promise<Sample> {
   });
 }
 
+const REARM_BATCH = 64;
+
+function onIdle(): void {
+  // The idle-timeout handler: every re-arm aborts it (operation_aborted).
+}
+
+/** CPU milliseconds since `start` (a `process.cpuUsage()` reading). */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+function proactorRearm(rearms: number): Sample {
+  const ctx = new IoContext();
+  const timer = new SteadyTimer(ctx);
+  timer.expiresAfter(30_000);
+  timer.asyncWait(onIdle);
+  const start = process.cpuUsage();
+  for (let i = 1; i <= rearms; i++) {
+    timer.expiresAfter(30_000);
+    timer.asyncWait(onIdle);
+    if (i % REARM_BATCH === 0) ctx.poll();
+  }
+  ctx.poll();
+  const ms = cpuMsSince(start);
+  timer.cancel();
+  ctx.poll();
+  ctx.shutdown();
+  return { ms, heap: Number.NaN };
+}
+
+function nodeRearm(rearms: number): Sample {
+  const timeout = setTimeout(noop, 30_000);
+  const start = process.cpuUsage();
+  for (let i = 1; i <= rearms; i++) timeout.refresh();
+  const ms = cpuMsSince(start);
+  clearTimeout(timeout);
+  return { ms, heap: Number.NaN };
+}
+
 type Run = (n: number) => Sample | Promise<Sample>;
 
 /** The rows of each workload: [runtime, what it does per timer, run]. The first two rows of a workload are compared. */
@@ -217,6 +267,13 @@ const ROWS: readonly (readonly [string, readonly (readonly [string, string, Run]
       ['proactor expiresAt', 'as proactor, with expiresAt(start + 1-10 ms): the deadlines setTimeout gets', (n) => proactorFire(n, true)],
     ],
   ],
+  [
+    're-arm',
+    [
+      ['proactor SteadyTimer', 'expiresAfter(30 s) on the timer with a pending wait, asyncWait again; poll() every 64 runs the aborted handlers', proactorRearm],
+      ['setTimeout', 'timeout.refresh() (no notification)', nodeRearm],
+    ],
+  ],
 ];
 
 /**
@@ -227,16 +284,18 @@ export async function runTimersBenchmark(options: TimersBenchmarkOptions = {}): 
   const n = options.timers ?? 100_000;
   const warmup = options.warmup ?? 1;
   const rounds = options.rounds ?? 5;
+  const rearms = options.rearms ?? 1_000_000;
   const rows: TimersRow[] = [];
   const ratios: Record<string, number> = {};
   for (const [workload, runtimes] of ROWS) {
     const samples = runtimes.map(() => [] as number[]);
     const heaps = runtimes.map(() => [] as number[]);
+    const count = workload === 're-arm' ? rearms : n;
     for (let round = 0; round < warmup + rounds; round++) {
       // Alternate the order too, so no row always runs right after the same one.
       for (let k = 0; k < runtimes.length; k++) {
         const i = round % 2 === 0 ? k : runtimes.length - 1 - k;
-        const s = await runtimes[i]![2](n);
+        const s = await runtimes[i]![2](count);
         if (round < warmup) continue;
         samples[i]!.push(s.ms);
         heaps[i]!.push(s.heap);
@@ -244,9 +303,11 @@ export async function runTimersBenchmark(options: TimersBenchmarkOptions = {}): 
     }
     runtimes.forEach(([runtime, does], i) => {
       const ms = median(samples[i]!);
-      rows.push({ workload, runtime, does, timers: n, ms, nsPerTimer: (ms * 1e6) / n, heapBytesPerTimer: median(heaps[i]!), samples: samples[i]! });
+      rows.push({ workload, runtime, does, timers: count, ms, nsPerTimer: (ms * 1e6) / count, heapBytesPerTimer: median(heaps[i]!), samples: samples[i]! });
     });
     ratios[workload] = median(samples[0]!) / median(samples[1]!);
+    // The same notification work on both sides: each cancelled waiter is told.
+    if (workload === 'arm+cancel') ratios['arm+cancel (vs setTimeout + notify)'] = median(samples[0]!) / median(samples[2]!);
   }
   return { name: 'timers', node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown', timers: n, rows, ratios };
 }
@@ -256,7 +317,7 @@ export function formatTimersBenchmark(result: TimersBenchmarkResult): string {
   const lines = [
     `Timers: ${result.timers.toLocaleString('en-US')} timers, Node ${result.node}, ${result.cpu}`,
     '',
-    '| workload | runtime | ms (median) | ns/timer | heap B/armed timer |',
+    '| workload | runtime | ms (median) | ns/timer (re-arm: ns/re-arm) | heap B/armed timer |',
     '|---|---|---:|---:|---:|',
   ];
   for (const row of result.rows) {

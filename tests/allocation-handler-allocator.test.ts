@@ -97,6 +97,27 @@ describe('HandlerAllocator', () => {
     expect(memory.stats()).toMatchObject({ allocations: 4, deallocations: 4, hits: 1, fallbacks: 3, live: 0 });
   });
 
+  test('its statistics, kept as one use count per slot, agree by kind with a TrackingAllocator counting every event', () => {
+    const memory = new HandlerAllocator();
+    const tracking = new TrackingAllocator(memory);
+    const held: Operation[] = [];
+    let seed = 7;
+    const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let step = 0; step < 5000; step++) {
+      if (held.length === 0 || (held.length < 6 && random() < 0.5)) held.push(tracking.allocate(random() < 0.5 ? PostOp : OtherOp));
+      else tracking.deallocate(held.splice(Math.floor(random() * held.length), 1)[0]!);
+      if (step % 997 === 0) expect(memory.stats()).toEqual(tracking.stats());
+    }
+    expect(memory.stats()).toEqual(tracking.stats());
+    const { byKind, live } = memory.stats();
+    expect(live).toBe(held.length);
+    expect(byKind.post?.hits).toBeGreaterThan(0);
+    expect(byKind.other?.hits).toBeGreaterThan(0);
+    for (const op of held) tracking.deallocate(op);
+    expect(memory.stats()).toEqual(tracking.stats());
+    expect(memory.stats().live).toBe(0);
+  });
+
   test('keeps one slot per op class', () => {
     const memory = new HandlerAllocator();
     const post1 = memory.allocate(PostOp);

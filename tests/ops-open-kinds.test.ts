@@ -81,6 +81,14 @@ describe('operation kinds', () => {
     expect(tracking.stats().byKind.lateKind?.allocations).toBe(1);
   });
 
+  test('an op constructed with a kind nobody defined is a TypeError, so no count can go astray', () => {
+    for (const kind of [OPERATION_KINDS.length, -1, 1.5, Number.NaN]) {
+      expect(() => new NotifyOp(kind)).toThrow(TypeError);
+    }
+    expect(() => new NotifyOp(OPERATION_KINDS.length)).toThrow(/the kind must be an index from defineOperationKind/);
+    expect(new NotifyOp().kind).toBe(NOTIFY);
+  });
+
   test('destroying an op of any kind destroys the composed operation its handler is a step of', () => {
     const tracking = new TrackingAllocator();
     const ctx = new IoContext({ allocator: tracking });

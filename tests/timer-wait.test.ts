@@ -1,4 +1,4 @@
-import { IoContext, IoError, ManualClock, SteadyTimer, TrackingAllocator, bindAllocator, HandlerAllocator, post, usePromise } from '../src/index.js';
+import { CancellationSignal, CancellationType, IoContext, IoError, ManualClock, SteadyTimer, TrackingAllocator, bindAllocator, bindCancellationSlot, HandlerAllocator, post, usePromise } from '../src/index.js';
 
 function manualContext(log = false): { clock: ManualClock; ctx: IoContext; tracking: TrackingAllocator } {
   const clock = new ManualClock();
@@ -68,6 +68,25 @@ describe('SteadyTimer waits', () => {
     clock.advance(100);
     await done;
     expect(order).toEqual(['early', 'a', 'b1', 'b2', 'c']);
+    expect(tracking.live).toBe(0);
+  });
+
+  test('a wait started after the newest one was aborted through its slot still completes after the older waits', async () => {
+    const { clock, ctx, tracking } = manualContext();
+    const timer = new SteadyTimer(ctx, 100);
+    const order: string[] = [];
+    const signal = new CancellationSignal();
+    timer.asyncWait(() => order.push('first'));
+    timer.asyncWait(() => order.push('second'));
+    timer.asyncWait(bindCancellationSlot(signal.slot(), (err: IoError | null) => order.push(`third:${err?.code ?? 'fired'}`)));
+    signal.emit(CancellationType.terminal); // the newest wait goes; the list must end at 'second' again
+    timer.asyncWait(() => order.push('fourth'));
+    timer.cancelOne(); // the oldest, 'first'
+    timer.asyncWait(() => order.push('fifth'));
+    const done = ctx.run();
+    clock.advance(100);
+    await done;
+    expect(order).toEqual(['third:operation_aborted', 'first', 'second', 'fourth', 'fifth']);
     expect(tracking.live).toBe(0);
   });
 

@@ -1,5 +1,6 @@
 import type { Operation, OpClass } from '../ops/operation.js';
-import { AllocationCounters } from './allocation-counters.js';
+import { MAX_OPERATION_KINDS } from '../ops/operation-kind.js';
+import { AllocationCounters, COUNTER_STRIDE, DEALLOCATIONS, FALLBACKS, HITS, snapshotCounts } from './allocation-counters.js';
 import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
 
 /**
@@ -54,41 +55,62 @@ export const HANDLER_ALLOCATOR_SLOTS = 8;
 export class HandlerAllocator implements InstrumentedAllocator {
   readonly #types: OpClass[] = [];
   readonly #ops: Operation[] = [];
-  readonly #inUse: boolean[] = [];
-  readonly #counters = new AllocationCounters();
+  /**
+   * How many times each slot's op was handed out plus given back: odd while
+   * it is in use. One number is both the in-use flag and the statistics
+   * (hand-outs = ⌈n/2⌉, the first a fallback; gives-back = ⌊n/2⌋), so a
+   * chain on its slots counts nothing more than the flag it must set anyway.
+   */
+  readonly #uses: number[] = [];
+  /** Ops constructed because their slot was busy or none was left, and their deallocations: made on first need. */
+  #others: AllocationCounters | null = null;
 
   allocate<T extends Operation>(type: OpClass<T>): T {
     const types = this.#types;
     for (let i = 0; i < types.length; i++) {
       if (types[i] !== type) continue;
-      if (this.#inUse[i] === true) break;
-      this.#inUse[i] = true;
-      const slotOp = this.#ops[i]!;
-      this.#counters.hit(slotOp.kind);
-      return slotOp as T;
+      const uses = this.#uses;
+      if (uses[i]! % 2 === 1) break;
+      uses[i]!++;
+      return this.#ops[i] as T;
     }
     const op = new type();
-    this.#counters.fallback(op.kind);
     if (types.length < HANDLER_ALLOCATOR_SLOTS && !types.includes(type)) {
       types.push(type);
       this.#ops.push(op);
-      this.#inUse.push(true);
+      this.#uses.push(1);
+    } else {
+      (this.#others ??= new AllocationCounters()).fallback(op.kind);
     }
     return op;
   }
 
   deallocate(op: Operation): void {
-    this.#counters.deallocation(op.kind);
     const ops = this.#ops;
     for (let i = 0; i < ops.length; i++) {
       if (ops[i] === op) {
-        this.#inUse[i] = false;
-        return;
+        const uses = this.#uses;
+        if (uses[i]! % 2 === 1) {
+          uses[i]!++;
+          return;
+        }
+        break; // given back twice: counted, as any other deallocation
       }
     }
+    (this.#others ??= new AllocationCounters()).deallocation(op.kind);
   }
 
   stats(): AllocatorStats {
-    return this.#counters.snapshot();
+    const others = this.#others;
+    const counts = others === null ? new Float64Array(MAX_OPERATION_KINDS * COUNTER_STRIDE) : Float64Array.from(others.counts);
+    const ops = this.#ops;
+    for (let i = 0; i < ops.length; i++) {
+      const n = this.#uses[i]!;
+      const k = ops[i]!.kind * COUNTER_STRIDE;
+      counts[k + FALLBACKS]!++;
+      counts[k + HITS]! += Math.ceil(n / 2) - 1;
+      counts[k + DEALLOCATIONS]! += Math.floor(n / 2);
+    }
+    return snapshotCounts(counts);
   }
 }

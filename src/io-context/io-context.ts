@@ -1,11 +1,13 @@
-import { AllocationCounters } from '../allocation/allocation-counters.js';
+import { AllocationCounters, COUNTER_STRIDE, DEALLOCATIONS, FALLBACKS, HITS } from '../allocation/allocation-counters.js';
 import type { Allocator, AllocatorStats } from '../allocation/allocator.js';
 import { RecyclingAllocator } from '../allocation/recycling-allocator.js';
 import { allocationStatsChannel, type AllocationStatsMessage } from '../diagnostics/channels.js';
 import { HandlerTracker, type HandlerTrackingSink } from '../diagnostics/handler-tracker.js';
 import { describeValue } from '../errors/describe-value.js';
 import { IoError } from '../errors/io-error.js';
+import { getAssociatedAllocator } from '../associations/associate.js';
 import { OpQueue } from '../ops/op-queue.js';
+import { PostOp } from '../ops/post-op.js';
 import type { Operation, OperationObserver } from '../ops/operation.js';
 import { beginTurn, createAlarm, endTurn, steadyClock, type Alarm, type Clock } from './clock.js';
 import { unwatchAtExit, watchAtExit, type ExitWarning, type ExitWarningSource } from './exit-warnings.js';
@@ -163,6 +165,8 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   readonly #executor: IoExecutor;
   readonly #services = new Set<IoService>();
   readonly #allocations = new AllocationCounters();
+  /** `#allocations.counts`, held here so counting an op is one increment inline (see `AllocationCounters`). */
+  readonly #counts = this.#allocations.counts;
   #outstanding = 0;
   #stopped = false;
   #shutDown = false;
@@ -268,8 +272,9 @@ export class IoContext implements OperationObserver, ExitWarningSource {
    */
   operationStarted(op: Operation, objectType: string, object: object, operation: string | null): void {
     op.observer = this;
-    if (op.uses++ === 0) this.#allocations.fallback(op.kind);
-    else this.#allocations.hit(op.kind);
+    const k = op.kind * COUNTER_STRIDE;
+    if (op.uses++ === 0) this.#counts[k + FALLBACKS]!++;
+    else this.#counts[k + HITS]!++;
     // trackId is already 0: free() and the tracker's invoke() clear it.
     const tracker = this.tracker;
     if (tracker !== null && operation !== null) tracker.created(op, objectType, object, operation);
@@ -288,7 +293,7 @@ export class IoContext implements OperationObserver, ExitWarningSource {
 
   /** @internal See `OperationObserver`: counts the free, and a destruction under tracking. */
   operationFreed(op: Operation, trackId: number): void {
-    this.#allocations.deallocation(op.kind);
+    this.#counts[op.kind * COUNTER_STRIDE + DEALLOCATIONS]!++;
     if (trackId !== 0) this.tracker?.destroyed(trackId);
   }
 
@@ -560,6 +565,28 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   workFinished(): void {
     if (this.#shutDown) return;
     if (--this.#outstanding === 0 && this.#running && !this.#draining) this.#scheduleIdleCheck();
+  }
+
+  /**
+   * @internal The whole of `post`, `defer` and a queued `dispatch` on this
+   * context, in one method so the per-post path is one call deep: allocate
+   * a `PostOp` from the handler's associated allocator, count it (the
+   * statistics, handler tracking), count its work and queue it. What
+   * `startOperation` then `enqueue` do, without their repeated checks.
+   */
+  postHandler(handler: () => void, how: string): void {
+    if (typeof handler !== 'function') throw new TypeError(`${how}: the handler must be a function, got ${describeValue(handler)}`);
+    const allocator = getAssociatedAllocator(handler, this.allocator);
+    const op = allocator.allocate(PostOp).init(handler, allocator);
+    this.operationStarted(op, 'io_context', this, how);
+    if (this.#shutDown) {
+      op.destroy();
+      return;
+    }
+    this.#outstanding++;
+    if (this.#stopped ? !this.#running && !this.#draining : !this.#everRun) this.#noteIdleWork();
+    this.#queue.push(op);
+    if (this.#running && !this.#draining && !this.#drainScheduled) this.#scheduleDrain();
   }
 
   /**

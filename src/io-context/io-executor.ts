@@ -1,5 +1,3 @@
-import { getAssociatedAllocator } from '../associations/associate.js';
-import { PostOp } from '../ops/post-op.js';
 import type { Executor } from './executor.js';
 import type { IoContext } from './io-context.js';
 import { describeValue } from '../errors/describe-value.js';
@@ -42,14 +40,9 @@ export class IoExecutor implements Executor {
     this.#queue(handler, 'defer');
   }
 
-  /** Queues `handler` in a `PostOp`; `how` names the call in errors and handler tracking. */
+  /** Queues `handler` in a `PostOp` on the context; `how` names the call in errors and handler tracking. */
   #queue(handler: () => void, how: 'post' | 'dispatch' | 'defer'): void {
-    if (typeof handler !== 'function') throw new TypeError(`${how}: the handler must be a function, got ${describeValue(handler)}`);
-    const ctx = this.context;
-    const allocator = getAssociatedAllocator(handler, ctx.allocator);
-    const op = allocator.allocate(PostOp).init(handler, allocator);
-    ctx.startOperation(op, 'io_context', ctx, how);
-    ctx.enqueue(op);
+    this.context.postHandler(handler, how);
   }
 
   runningInThisThread(): boolean {

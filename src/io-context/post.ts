@@ -1,6 +1,7 @@
 import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, Handler, NullaryToken } from '../tokens/completion-token.js';
 import type { Executor } from './executor.js';
+import { IoContext } from './io-context.js';
 import { toExecutor, type ExecutionContextLike } from './to-executor.js';
 
 function initiatePost(handler: Handler, executor: Executor): void {
@@ -29,8 +30,9 @@ function initiateDefer(handler: Handler, executor: Executor): void {
  */
 export function post<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   if (typeof token === 'function') {
-    // The callback path, exactly what asyncInitiate does for a function, one call shallower.
-    toExecutor(ex, 'post').post(token);
+    // The callback path, exactly what asyncInitiate does for a function, one call shallower (two for a context).
+    if (ex instanceof IoContext) ex.postHandler(token, 'post');
+    else toExecutor(ex, 'post').post(token);
     return undefined as CompletionResult<T, []>;
   }
   return asyncInitiate<[], T, Executor>(initiatePost, token, toExecutor(ex, 'post'));

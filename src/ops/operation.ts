@@ -1,5 +1,6 @@
 import type { Allocator } from '../allocation/allocator.js';
-import { OP_KIND } from './operation-kind.js';
+import { describeValue } from '../errors/describe-value.js';
+import { OP_KIND, OPERATION_KINDS } from './operation-kind.js';
 import { destroyOwnedHandler } from './owned-handler.js';
 
 /**
@@ -76,6 +77,10 @@ export abstract class Operation {
 
   /** @param kind the op's index in `OPERATION_KINDS` (subclasses of the runtime pass theirs). */
   constructor(kind: number = OP_KIND.other) {
+    // The statistics count by kind in fixed arrays: a kind nobody defined would go uncounted.
+    if (!Number.isInteger(kind) || kind < 0 || kind >= OPERATION_KINDS.length) {
+      throw new TypeError(`Operation: the kind must be an index from defineOperationKind (0 to ${String(OPERATION_KINDS.length - 1)}), got ${describeValue(kind)}`);
+    }
     this.kind = kind;
   }
 

@@ -56,16 +56,19 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
  * @category Timers
  */
 export class SteadyTimer implements CancellableOpOwner {
-  readonly #ctx: IoContext;
+  /** The context's timer queue, which also names the context: one field for both keeps a timer small. */
   readonly #queue: TimerQueue;
   #expiry: number;
   /** Order among equal expiries: taken from the queue each time the expiry is set. */
   #seq = 0;
   /** The token of this timer's live heap slot while waits are pending, else 0. */
   #token = 0;
-  /** The pending waits, oldest first, linked through `Operation.next`. */
+  /**
+   * The pending waits, oldest first, linked through `Operation.next`. No
+   * tail pointer: a timer nearly always has one wait, so appending a second
+   * walks the list rather than every timer paying a field for it.
+   */
   #head: WaitOp | null = null;
-  #tail: WaitOp | null = null;
 
   /**
    * @param ctx the context whose clock and run loop the timer uses
@@ -74,7 +77,6 @@ export class SteadyTimer implements CancellableOpOwner {
   constructor(ctx: IoContext, expiry?: number) {
     if (!(ctx instanceof IoContext)) throw new TypeError(`SteadyTimer: the first argument must be an IoContext, got ${describeValue(ctx)}`);
     if (expiry !== undefined) checkTime(expiry, 'SteadyTimer', 'expiry');
-    this.#ctx = ctx;
     const queue = TimerQueue.of(ctx);
     this.#queue = queue;
     this.#expiry = expiry ?? queue.now();
@@ -83,7 +85,7 @@ export class SteadyTimer implements CancellableOpOwner {
 
   /** The context the timer runs on. */
   get context(): IoContext {
-    return this.#ctx;
+    return this.#queue.context;
   }
 
   /**
@@ -185,11 +187,11 @@ export class SteadyTimer implements CancellableOpOwner {
    * ```
    */
   cancel(): number {
-    this.#ctx.tracker?.operation('deadline_timer', this, 'cancel');
+    this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel');
     if (this.#head === null) return 0;
     let op: WaitOp | null = this.#unlinkWaits();
     this.#queue.retire();
-    const ctx = this.#ctx;
+    const ctx = this.#queue.context;
     let count = 0;
     while (op !== null) {
       const next = op.next as WaitOp | null;
@@ -228,7 +230,7 @@ export class SteadyTimer implements CancellableOpOwner {
   cancelOne(): number {
     const op = this.#head;
     if (op === null) return 0;
-    this.#ctx.tracker?.operation('deadline_timer', this, 'cancel_one');
+    this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel_one');
     this.#abortWait(op);
     return 1;
   }
@@ -255,14 +257,13 @@ export class SteadyTimer implements CancellableOpOwner {
     const next = op.next as WaitOp | null;
     if (prev === null) this.#head = next;
     else prev.next = next;
-    if (this.#tail === op) this.#tail = prev;
     if (this.#head === null) {
       this.#token = 0;
       this.#queue.retire();
     }
     op.detach();
     op.err = OPERATION_ABORTED;
-    this.#ctx.enqueue(op);
+    this.#queue.context.enqueue(op);
   }
 
   /**
@@ -276,7 +277,7 @@ export class SteadyTimer implements CancellableOpOwner {
     if (this.#head === null) return 0;
     let op: WaitOp | null = this.#unlinkWaits();
     this.#queue.retire();
-    const ctx = this.#ctx;
+    const ctx = this.#queue.context;
     let count = 0;
     while (op !== null) {
       const next = op.next as WaitOp | null;
@@ -303,7 +304,6 @@ export class SteadyTimer implements CancellableOpOwner {
   #unlinkWaits(): WaitOp | null {
     const head = this.#head;
     this.#head = null;
-    this.#tail = null;
     this.#token = 0;
     return head;
   }
@@ -330,7 +330,7 @@ export class SteadyTimer implements CancellableOpOwner {
 
   #startWait(handler: Handler): void {
     if (typeof handler !== 'function') throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${describeValue(handler)}`);
-    const ctx = this.#ctx;
+    const ctx = this.#queue.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(WaitOp).init(handler, allocator, this);
     ctx.startOperation(op, 'deadline_timer', this, 'async_wait');
@@ -339,14 +339,15 @@ export class SteadyTimer implements CancellableOpOwner {
       op.destroy();
       return;
     }
-    const tail = this.#tail;
-    if (tail === null) {
+    const head = this.#head;
+    if (head === null) {
       this.#head = op;
       this.#token = queue.insert(this, this.#expiry, this.#seq);
     } else {
+      let tail: Operation = head;
+      while (tail.next !== null) tail = tail.next;
       tail.next = op;
     }
-    this.#tail = op;
     const slot = getAssociatedCancellationSlot(handler);
     if (slot !== null) op.installSlot(slot);
     queue.settle(this.#expiry);

@@ -98,6 +98,11 @@ export class TimerQueue implements IoService {
     return queue;
   }
 
+  /** The context whose timers these are. */
+  get context(): IoContext {
+    return this.#ctx;
+  }
+
   /** How many timers have pending waits. */
   get size(): number {
     return this.#live;
