@@ -178,7 +178,11 @@ describe.each(STREAM_KINDS)('on a %s stream', (kind) => {
       let sent = 0;
       const feeder = setInterval(() => {
         const readsDone = memory.events.filter((e) => e === 'deallocate:ReadSomeOp').length;
-        if (sent < pieces.length && readsDone === sent) peer.write(pieces[sent++]);
+        const piece = pieces[sent];
+        if (piece !== undefined && readsDone === sent) {
+          peer.write(piece);
+          sent++;
+        }
         if (sent === pieces.length) clearInterval(feeder);
       }, 2);
       await ctx.run();

@@ -11,7 +11,9 @@ import { CancellationSignal, CancellationType, IoContext, IoError, SignalSet, Tr
 function raise(name: NodeJS.Signals): void {
   setImmediate(() => process.emit(name, name));
 }
-const delivered = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
+// Ends after a signal raised before it was delivered: a 10 ms timer can fire before an earlier
+// setImmediate when the loop stalls that long, so it ends on an immediate queued after the raise's.
+const delivered = (): Promise<void> => new Promise((r) => setTimeout(() => setImmediate(r), 10));
 
 const root = resolve(__dirname, '..');
 function runChild(script: string): Promise<string> {
