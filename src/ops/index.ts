@@ -23,3 +23,5 @@ export { SendOp } from './send-op.js';
 export { ReceiveOp } from './receive-op.js';
 export { ReceiveFromOp } from './receive-from-op.js';
 export { BindOp } from './bind-op.js';
+export { ListenWaitOp } from './listen-wait-op.js';
+export { ThreadReceiveOp } from './thread-receive-op.js';

@@ -28,7 +28,9 @@ type BuiltinOperationKind =
   | 'send'
   | 'receiveFrom'
   | 'receive'
-  | 'bind';
+  | 'bind'
+  | 'listenWait'
+  | 'threadReceive';
 
 /**
  * @internal The index of each kind of operation the runtime defines, stored
@@ -57,6 +59,8 @@ export const OP_KIND = {
   receiveFrom: 18,
   receive: 19,
   bind: 20,
+  listenWait: 21,
+  threadReceive: 22,
 } as const satisfies Record<BuiltinOperationKind, number>;
 
 /**
