@@ -7,7 +7,8 @@
  *     npm run bench -- post timers  # several parts
  *
  * Parts: post (handler throughput of post + run), timers, cancel-after
- * (what a deadline costs per read), channel, echo. The echo
+ * (what a deadline costs per read), channel, echo, multicore (echo with 1
+ * and 2 workers/threads; see bench/multicore.ts). The echo
  * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS,
  * BENCH_SCENARIOS, BENCH_NODES and BENCH_BASELINE_DIST (see bench/echo.ts);
  * `BENCH_SECONDS=1 BENCH_REPS=1 BENCH_NODES=current npm run bench -- echo`
@@ -29,15 +30,16 @@ import { echoMarkdown } from './echo-markdown.js';
 import { runEchoBenchmark, type EchoResult } from './echo.js';
 import { formatCancelAfterBenchmark, runCancelAfterBenchmark, type CancelAfterBenchmarkResult } from './cancel-after.js';
 import { formatChannelBenchmark, runChannelBenchmark, type ChannelBenchmarkResult } from './channel.js';
+import { formatMultiCoreBenchmark, runMultiCoreBenchmark, type MultiCoreResult } from './multicore.js';
 import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
 import { writeBenchChart } from './write-chart.js';
 
-const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo'] as const;
+const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'multicore'] as const;
 type Part = (typeof PARTS)[number];
 /** Where a part's results are filed: a part's name, or `echo-ab` for an echo run with a baseline build. */
 type ResultKey = Part | 'echo-ab';
-const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab'];
+const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'multicore'];
 
 function resultKey(part: Part): ResultKey {
   const baseline = process.env.BENCH_BASELINE_DIST;
@@ -153,6 +155,10 @@ async function runPart(part: Part): Promise<{ markdown: string; data: unknown }>
     case 'channel': {
       const result: ChannelBenchmarkResult = await runChannelBenchmark();
       return { markdown: `### Channels\n\n${formatChannelBenchmark(result)}`, data: result };
+    }
+    case 'multicore': {
+      const result: MultiCoreResult = await runMultiCoreBenchmark();
+      return { markdown: `### Every core: workers and threads\n\n${formatMultiCoreBenchmark(result)}`, data: result };
     }
   }
 }

@@ -24,7 +24,21 @@
  * the same sessions on a `UnixAcceptor`, since every stream socket shares
  * one stream core. The socket file is removed when the server stops.
  *
+ * With `--workers N` it uses N cores through `node:cluster`: the primary
+ * (examples/multi-core/cluster-primary.ts) forks N workers, each running
+ * this whole server on its own context; their acceptors listen through the
+ * primary, which hands each connection to one of them. With `--threads N`
+ * it runs N worker threads instead (examples/multi-core/thread-main.ts),
+ * each with its own context and a `reusePort` acceptor on the same port
+ * (Node 22.12 / 23.1 and later), the kernel spreading the connections; the
+ * main thread talks to each thread through a `ThreadInbox`. Either way
+ * SIGINT/SIGTERM stops every worker, each exits with zero live operations,
+ * and the statistics printed at exit are each worker's and their sum. See
+ * docs/multi-core.md.
+ *
  * Run it:   npm start                       (127.0.0.1:5555)
+ *           npm start -- --workers 2        (two cluster workers on one port)
+ *           npm start -- --threads 2        (two worker threads, reusePort)
  *           npm start -- --port 7000 --host 0.0.0.0 --buffer-size 4096 --idle-timeout 30000
  *           npm start -- --path /tmp/echo.sock
  * Try it:   printf 'hello\n' | nc -q1 127.0.0.1 5555

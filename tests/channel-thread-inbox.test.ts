@@ -3,17 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { BroadcastChannel, MessageChannel, Worker } from 'node:worker_threads';
 import { CancellationSignal, CancellationType, IoError, ThreadInbox, asTuple, bindCancellationSlot, usePromise } from '../src/index.js';
 import { trackedContext } from './support/net-helpers.js';
-
-/** The IoError code `fn` throws ('none' when it returns). */
-function thrownCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof IoError ? error.code : `not an IoError: ${String(error)}`;
-  }
-  return 'none';
-}
-
+import { thrownCode } from './support/multi-core.js';
 
 /** The built package (npm test builds before jest): worker threads load it as a user would. */
 const packageUrl = pathToFileURL(path.join(__dirname, '..', 'dist', 'src', 'index.js')).href;

@@ -1,9 +1,6 @@
 import { startExample, type RunningExample } from './support/example-process.js';
 import { echoOnce } from './support/net-helpers.js';
-
-/** libuv learned UV_TCP_REUSEPORT in 1.49 (Node 22.12 / 23.1); Node 20's libuv lacks it, so --threads cannot share a port there. */
-const [uvMajor = 0, uvMinor = 0] = process.versions.uv.split('.').map(Number);
-const hasReusePort = process.platform === 'linux' && (uvMajor > 1 || (uvMajor === 1 && uvMinor >= 49));
+import { hasReusePort } from './support/multi-core.js';
 
 async function waitFor(server: RunningExample, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
   const deadline = Date.now() + timeoutMs;

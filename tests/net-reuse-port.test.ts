@@ -1,20 +1,6 @@
 import * as net from 'node:net';
 import { IoContext, IoError, TcpAcceptor, TrackingAllocator, type TcpSocket } from '../src/index.js';
-
-/** The IoError code `fn` throws ('none' when it returns). */
-function thrownCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof IoError ? error.code : `not an IoError: ${String(error)}`;
-  }
-  return 'none';
-}
-
-
-/** libuv learned UV_TCP_REUSEPORT in 1.49 (Node 22.12 / 23.1); Node 20's libuv ignores the flag. */
-const [uvMajor = 0, uvMinor = 0] = process.versions.uv.split('.').map(Number);
-const hasReusePort = process.platform === 'linux' && (uvMajor > 1 || (uvMajor === 1 && uvMinor >= 49));
+import { hasReusePort, thrownCode } from './support/multi-core.js';
 
 /** Connects, sends one byte, resolves with the byte the server answered (its acceptor's mark). */
 function ask(port: number): Promise<string> {
