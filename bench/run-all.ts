@@ -11,7 +11,8 @@
  * channel, echo, mini-redis (redis-benchmark against examples/mini-redis,
  * node:net and redis-server; see bench/mini-redis.ts), udp (UDP echo against
  * node:dgram, see bench/udp-echo.ts), tls (TLS echo against node:tls, see
- * bench/tls-echo.ts). The echo
+ * bench/tls-echo.ts), multicore (echo with 1 and 2 workers/threads; see
+ * bench/multicore.ts). The echo
  * benchmark reads BENCH_SECONDS, BENCH_WARMUP, BENCH_REPS, BENCH_SERVERS,
  * BENCH_SCENARIOS, BENCH_NODES and BENCH_BASELINE_DIST (see bench/echo.ts);
  * `BENCH_SECONDS=1 BENCH_REPS=1 BENCH_NODES=current npm run bench -- echo`
@@ -34,17 +35,18 @@ import { runEchoBenchmark, type EchoResult } from './echo.js';
 import { formatCancelAfterBenchmark, runCancelAfterBenchmark, type CancelAfterBenchmarkResult } from './cancel-after.js';
 import { formatChannelBenchmark, runChannelBenchmark, type ChannelBenchmarkResult } from './channel.js';
 import { formatMiniRedisBenchmark, runMiniRedisBenchmark, type RedisBenchmarkResult } from './mini-redis.js';
+import { formatMultiCoreBenchmark, runMultiCoreBenchmark, type MultiCoreResult } from './multicore.js';
 import { formatPostBenchmark, runPostBenchmark, type PostBenchmarkResult } from './post-throughput.js';
 import { formatTimersBenchmark, runTimersBenchmark, type TimersBenchmarkResult } from './timers.js';
 import { writeBenchChart } from './write-chart.js';
 import { formatUdpEchoBenchmark, runUdpEchoBenchmark } from './udp-echo.js';
 import { formatTlsEchoBenchmark, runTlsEchoBenchmark } from './tls-echo.js';
 
-const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'mini-redis', 'udp', 'tls'] as const;
+const PARTS = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'mini-redis', 'udp', 'tls', 'multicore'] as const;
 type Part = (typeof PARTS)[number];
 /** Where a part's results are filed: a part's name, or `echo-ab` for an echo run with a baseline build. */
 type ResultKey = Part | 'echo-ab';
-const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'mini-redis', 'udp', 'tls'];
+const RESULT_KEYS: readonly ResultKey[] = ['post', 'timers', 'cancel-after', 'channel', 'echo', 'echo-ab', 'mini-redis', 'udp', 'tls', 'multicore'];
 
 function resultKey(part: Part): ResultKey {
   const baseline = process.env.BENCH_BASELINE_DIST;
@@ -177,6 +179,10 @@ async function runPart(part: Part): Promise<{ markdown: string; data: unknown }>
     case 'tls': {
       const result = await runTlsEchoBenchmark();
       return { markdown: `### TLS echo: SslStream against node:tls\n\n${formatTlsEchoBenchmark(result)}`, data: result };
+    }
+    case 'multicore': {
+      const result: MultiCoreResult = await runMultiCoreBenchmark();
+      return { markdown: `### Every core: workers and threads\n\n${formatMultiCoreBenchmark(result)}`, data: result };
     }
   }
 }

@@ -24,7 +24,21 @@
  * the same sessions on a `UnixAcceptor`, since every stream socket shares
  * one stream core. The socket file is removed when the server stops.
  *
+ * With `--workers N` it uses N cores through `node:cluster`: the primary
+ * (examples/multi-core/cluster-primary.ts) forks N workers, each running
+ * this whole server on its own context; their acceptors listen through the
+ * primary, which hands each connection to one of them. With `--threads N`
+ * it runs N worker threads instead (examples/multi-core/thread-main.ts),
+ * each with its own context and a `reusePort` acceptor on the same port
+ * (Node 22.12 / 23.1 and later), the kernel spreading the connections; the
+ * main thread talks to each thread through a `ThreadInbox`. Either way
+ * SIGINT/SIGTERM stops every worker, each exits with zero live operations,
+ * and the statistics printed at exit are each worker's and their sum. See
+ * docs/multi-core.md.
+ *
  * Run it:   npm start                       (127.0.0.1:5555)
+ *           npm start -- --workers 2        (two cluster workers on one port)
+ *           npm start -- --threads 2        (two worker threads, reusePort)
  *           npm start -- --port 7000 --host 0.0.0.0 --buffer-size 4096 --idle-timeout 30000
  *           npm start -- --path /tmp/echo.sock
  * Try it:   printf 'hello\n' | nc -q1 127.0.0.1 5555
@@ -33,6 +47,8 @@
  * Trace it: PROACTOR_HANDLER_TRACKING=1 npm start 2> trace.txt
  *           npx proactor-handlerviz < trace.txt > graph.dot
  */
+import cluster from 'node:cluster';
+import { isMainThread, workerData, type MessagePort } from 'node:worker_threads';
 import {
   CancellationSignal,
   CancellationType,
@@ -42,6 +58,7 @@ import {
   SteadyTimer,
   TcpAcceptor,
   TcpSocket,
+  ThreadInbox,
   UnixAcceptor,
   bindCancellationSlot,
   formatAllocationStats,
@@ -50,6 +67,9 @@ import {
   type BasicStreamSocket,
   type IoError,
 } from '../src/index.js';
+import { runClusterPrimary } from './multi-core/cluster-primary.js';
+import { formatReport, summaryLine, type ServerReport, type ThreadData, type WorkerMessage } from './multi-core/server-report.js';
+import { runThreadMain } from './multi-core/thread-main.js';
 
 interface Options {
   host: string;
@@ -59,10 +79,14 @@ interface Options {
   bufferSize: number;
   /** Close a connection silent this many ms; 0: never. */
   idleTimeout: number;
+  /** Cluster worker processes sharing the port through the primary (1: none). */
+  workers: number;
+  /** Worker threads, each with its own context and a reusePort acceptor (1: none). */
+  threads: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { host: '127.0.0.1', port: 5555, path: '', bufferSize: 65536, idleTimeout: 0 };
+  const options: Options = { host: '127.0.0.1', port: 5555, path: '', bufferSize: 65536, idleTimeout: 0, workers: 1, threads: 1 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -71,16 +95,23 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === '--path' && value !== undefined) options.path = value;
     else if (flag === '--buffer-size' && value !== undefined) options.bufferSize = Number(value);
     else if (flag === '--idle-timeout' && value !== undefined) options.idleTimeout = Number(value);
-    else throw new Error(`unknown or incomplete argument: ${String(flag)} (use --host H --port N | --path P, --buffer-size B --idle-timeout MS)`);
+    else if (flag === '--workers' && value !== undefined) options.workers = Number(value);
+    else if (flag === '--threads' && value !== undefined) options.threads = Number(value);
+    else throw new Error(`unknown or incomplete argument: ${String(flag)} (use --host H --port N | --path P, --buffer-size B --idle-timeout MS --workers N | --threads N)`);
     i++;
   }
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be 0..65535');
   if (!Number.isInteger(options.bufferSize) || options.bufferSize < 1) throw new Error('--buffer-size must be a positive integer');
   if (!(options.idleTimeout >= 0) || !Number.isFinite(options.idleTimeout)) throw new Error('--idle-timeout must be a number of ms >= 0 (0: none)');
+  for (const flag of ['workers', 'threads'] as const) {
+    if (!Number.isInteger(options[flag]) || options[flag] < 1 || options[flag] > 64) throw new Error(`--${flag} must be an integer 1..64`);
+  }
+  if (options.workers > 1 && options.threads > 1) throw new Error('--workers and --threads do not combine: choose processes or threads');
+  if (options.threads > 1 && options.path !== '') throw new Error('--threads needs TCP (reusePort); a Unix path is served by --workers');
   return options;
 }
 
-/** Totals over every session that has ended, plus the live ones at report time. */
+/** Totals over every session that has ended, plus the live ones at report time (each process and thread has its own). */
 const totals = { hits: 0, fallbacks: 0, live: 0, sessions: 0 };
 
 /**
@@ -217,17 +248,28 @@ class Session {
   }
 }
 
-function main(): void {
-  const options = parseArgs(process.argv.slice(2));
+
+/** Where this server runs: alone, as one of the cluster's worker processes, or as one of the worker threads. */
+type Role = { readonly kind: 'alone' } | { readonly kind: 'worker'; readonly id: number } | { readonly kind: 'thread'; readonly index: number; readonly port: MessagePort };
+
+/** One server: a context, an acceptor, its sessions; stops on a signal (or, in a thread, on a stop message). */
+function serve(options: Options, role: Role): void {
   const ctx = new IoContext();
   const acceptor: BasicAcceptor<BasicStreamSocket> =
-    options.path === '' ? new TcpAcceptor(ctx, { host: options.host, port: options.port }) : new UnixAcceptor(ctx, { path: options.path });
+    options.path !== ''
+      ? new UnixAcceptor(ctx, { path: options.path })
+      : new TcpAcceptor(ctx, { host: options.host, port: options.port }, { reusePort: role.kind === 'thread' });
   const sessions = new Set<Session>();
+  // A thread's line to the main thread: 'stop' comes in; 'listening' and the exit report go out.
+  const inbox = role.kind === 'thread' ? new ThreadInbox(ctx, role.port) : null;
+  let listenFailed = false;
+  const name = role.kind === 'worker' ? `worker ${role.id} (pid ${process.pid})` : role.kind === 'thread' ? `thread ${role.index}` : '';
 
   const onAccept = (err: IoError | null, socket: BasicStreamSocket): void => {
     if (err !== null) {
       if (err.code === 'operation_aborted' || err.code === 'bad_descriptor') return;
       console.error(`accept failed: ${err.message}`);
+      if (!acceptor.isOpen()) return; // listening failed (a cluster primary could not bind): nothing more to accept
     } else {
       new Session(socket, options.bufferSize, sessions, options.idleTimeout).start();
     }
@@ -235,41 +277,94 @@ function main(): void {
   };
   acceptor.asyncAccept(onAccept);
 
-  // A pending signal wait is work, so run() keeps going until a signal arrives and everything has stopped.
-  const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM', 'SIGUSR2');
-  const onSignal = (err: IoError | null, signal: string): void => {
-    if (err !== null) return;
-    if (signal === 'SIGUSR2') {
-      console.log(`allocation statistics (${sessions.size} sessions open):\n${formatAllocationStats(ctx.allocationStats())}`);
-      signals.asyncWait(onSignal);
-      return;
-    }
-    signals.clear(); // a second Ctrl-C gets Node's default action again
+  const stop = (): void => {
     acceptor.close();
     for (const session of [...sessions]) session.stop();
   };
-  signals.asyncWait(onSignal);
 
-  if (acceptor instanceof TcpAcceptor) {
-    const { address, port } = acceptor.localEndpoint();
-    console.log(`echo server listening on ${address}:${port}`);
+  // Signals reach processes, not threads: a thread stops when the main thread posts it 'stop'.
+  let signals: SignalSet | null = null;
+  if (inbox !== null) {
+    inbox.asyncReceive((err: IoError | null, message: unknown) => {
+      if (err === null && !isStop(message)) console.error(`${name}: unexpected message ${JSON.stringify(message)}`);
+      stop(); // 'stop', or eof: the main thread has gone
+    });
   } else {
-    console.log(`echo server listening on ${options.path}`);
+    // A pending signal wait is work, so run() keeps going until a signal arrives and everything has stopped.
+    const set = new SignalSet(ctx, 'SIGINT', 'SIGTERM', 'SIGUSR2');
+    const onSignal = (err: IoError | null, signal: string): void => {
+      if (err !== null) return;
+      if (signal === 'SIGUSR2') {
+        console.log(`allocation statistics (${sessions.size} sessions open):\n${formatAllocationStats(ctx.allocationStats())}`);
+        set.asyncWait(onSignal);
+        return;
+      }
+      // Alone, a second Ctrl-C gets Node's default action again. A cluster worker keeps the set, with no
+      // wait pending, so the primary's SIGTERM after a Ctrl-C that reached every process changes nothing.
+      if (role.kind === 'alone') set.clear();
+      stop();
+    };
+    set.asyncWait(onSignal);
+    signals = set;
   }
+
+  const announce = (): void => {
+    const where = acceptor instanceof TcpAcceptor ? `${acceptor.localEndpoint().address}:${acceptor.localEndpoint().port}` : options.path;
+    if (role.kind === 'alone') console.log(`echo server listening on ${where}`);
+    else if (role.kind === 'worker') process.send?.({ type: 'listening', where } satisfies WorkerMessage);
+    else inbox?.send({ type: 'listening', where } satisfies WorkerMessage);
+  };
+  // A cluster worker listens once the primary has bound the port; elsewhere the acceptor already listens.
+  acceptor.asyncWaitListening((err: IoError | null) => {
+    if (err === null) {
+      announce();
+      return;
+    }
+    listenFailed = true;
+    inbox?.close();
+    signals?.close();
+    console.error(`${name === '' ? 'echo server' : name}: cannot listen: ${err.message}`);
+  });
+
   ctx.run().then(
     (handlers) => {
-      console.log(
-        `stopped after ${handlers} handlers; sessions ${totals.sessions}; ` +
-          `handler allocator hits ${totals.hits}, fallbacks ${totals.fallbacks}, live ${totals.live}`,
-      );
-      console.log(`allocation statistics:\n${formatAllocationStats(ctx.allocationStats())}`);
-      process.exitCode = 0;
+      const report: ServerReport = { handlers, ...totals, stats: ctx.allocationStats() };
+      if (role.kind === 'alone') {
+        console.log(formatReport(report));
+      } else if (role.kind === 'worker') {
+        console.log(`${name}: ${summaryLine(report)}`);
+        // The IPC channel to the primary keeps a worker alive: let go of it once the report is out.
+        process.send?.({ type: 'stopped', report } satisfies WorkerMessage, undefined, {}, () => {
+          cluster.worker?.disconnect();
+        });
+      } else if (inbox?.isOpen() === true) {
+        inbox.send({ type: 'stopped', report } satisfies WorkerMessage);
+        inbox.close();
+      }
+      process.exitCode = !listenFailed && report.live === 0 ? 0 : 1;
+      signals?.close();
     },
     (error: unknown) => {
       console.error(error);
       process.exitCode = 1;
     },
   );
+}
+
+function isStop(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'stop';
+}
+
+function main(): void {
+  if (!isMainThread) {
+    const data = workerData as ThreadData<Options>;
+    serve(data.options, { kind: 'thread', index: data.index, port: data.port });
+    return;
+  }
+  const options = parseArgs(process.argv.slice(2));
+  if (options.workers > 1 && cluster.isPrimary) runClusterPrimary(options.workers);
+  else if (options.threads > 1) runThreadMain(options, process.argv[1]!);
+  else serve(options, cluster.isWorker ? { kind: 'worker', id: cluster.worker!.id } : { kind: 'alone' });
 }
 
 try {

@@ -1,1 +1,2 @@
 export { Channel } from './channel.js';
+export { ThreadInbox, type ThreadEndpoint } from './thread-inbox.js';

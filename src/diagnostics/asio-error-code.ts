@@ -25,6 +25,7 @@ const SYSTEM_ERRNO: Readonly<Partial<Record<IoErrorCode, string>>> = {
   shut_down: 'ESHUTDOWN',
   try_again: 'EAGAIN',
   interrupted: 'EINTR',
+  operation_not_supported: 'EOPNOTSUPP',
 };
 
 /** asio's `misc_errors`, `netdb_errors` and `experimental::error::channel_errors` values for the codes outside the system category. */

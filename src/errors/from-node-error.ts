@@ -36,6 +36,8 @@ const codesByNodeCode: Readonly<Record<string, IoErrorCode>> = {
   ESHUTDOWN: 'shut_down',
   EAGAIN: 'try_again',
   EINTR: 'interrupted',
+  ENOTSUP: 'operation_not_supported',
+  EOPNOTSUPP: 'operation_not_supported',
 };
 
 interface NodeSystemError {

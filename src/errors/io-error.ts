@@ -43,6 +43,7 @@ export type IoErrorCode =
   | 'invalid_argument'
   | 'shut_down'
   | 'try_again'
+  | 'operation_not_supported'
   | 'interrupted'
   | 'channel_closed'
   | 'channel_cancelled'
@@ -110,6 +111,7 @@ const defaultMessages: Readonly<Record<IoErrorCode, string>> = {
   invalid_argument: 'Invalid argument',
   shut_down: 'Cannot send after transport endpoint shutdown',
   try_again: 'Resource temporarily unavailable',
+  operation_not_supported: 'Operation not supported',
   interrupted: 'Interrupted system call',
   channel_closed: 'Channel closed',
   channel_cancelled: 'Channel cancelled',

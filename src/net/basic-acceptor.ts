@@ -5,6 +5,7 @@ import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { IoError } from '../errors/io-error.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { AcceptOp } from '../ops/accept-op.js';
+import { ListenWaitOp } from '../ops/listen-wait-op.js';
 import { OpQueue } from '../ops/op-queue.js';
 import type { Operation } from '../ops/operation.js';
 import { asyncInitiate } from '../tokens/async-initiate.js';
@@ -63,6 +64,10 @@ function initiateAccept<S>(handler: Handler<[S]>, acceptor: BasicAcceptor<S>): v
   acceptor.startAccept(handler);
 }
 
+function initiateWaitListening(handler: Handler, acceptor: BasicAcceptor<unknown>): void {
+  acceptor.startWaitListening(handler);
+}
+
 /**
  * What every acceptor has, whatever its protocol (asio's
  * `basic_socket_acceptor`): accepting into sockets of type `S`,
@@ -91,10 +96,14 @@ export abstract class BasicAcceptor<S> {
   /** The context whose run loop invokes this acceptor's handlers. */
   readonly context: IoContext;
   readonly #typeName: string;
-  readonly #handle: ServerHandle;
+  /** `null` until a cluster worker's primary has answered. */
+  #handle: ServerHandle | null;
   readonly #wrap: (ctx: IoContext, client: ClientHandle) => S;
   readonly #queueLimit: number;
   readonly #accepts = new OpQueue();
+  readonly #listenWaits = new OpQueue();
+  /** Why listening failed (a cluster worker's primary could not bind); accepts then fail with it. */
+  #listenError: IoError | null = null;
   readonly #waiting: ClientHandle[] = [];
   #waitingHead = 0;
   #acceptError: IoError | null = null;
@@ -103,6 +112,7 @@ export abstract class BasicAcceptor<S> {
   readonly #service: IoService = {
     shutdown: (): void => {
       for (let op = this.#accepts.shift(); op !== null; op = this.#accepts.shift()) op.destroy();
+      for (let op = this.#listenWaits.shift(); op !== null; op = this.#listenWaits.shift()) op.destroy();
       this.#closeHandles();
     },
   };
@@ -129,13 +139,14 @@ export abstract class BasicAcceptor<S> {
   };
 
   /**
-   * Takes over a bound, listening `handle`; `wrap` makes the socket of an
-   * accepted client handle.
+   * Takes over a bound, listening `handle` (`null`: it comes later, through
+   * `attachHandle` or `failListen`); `wrap` makes the socket of an accepted
+   * client handle.
    */
   protected constructor(
     ctx: IoContext,
     typeName: string,
-    handle: ServerHandle,
+    handle: ServerHandle | null,
     backlog: number,
     wrap: (ctx: IoContext, client: ClientHandle) => S,
   ) {
@@ -144,8 +155,98 @@ export abstract class BasicAcceptor<S> {
     this.#handle = handle;
     this.#queueLimit = backlog;
     this.#wrap = wrap;
-    handle.onconnection = this.#onConnection;
+    if (handle !== null) handle.onconnection = this.#onConnection;
     ctx.addService(this.#service);
+  }
+
+  /**
+   * The listening handle has arrived (a cluster worker's, from the
+   * primary): connections flow to the accepts from now on, and the
+   * listening waits complete. Called from Node's callback.
+   */
+  protected attachHandle(handle: ServerHandle): void {
+    if (!this.#open || this.#handle !== null) {
+      handle.close();
+      return;
+    }
+    this.#handle = handle;
+    handle.onconnection = this.#onConnection;
+    for (let op = this.#listenWaits.shift() as ListenWaitOp | null; op !== null; op = this.#listenWaits.shift() as ListenWaitOp | null) {
+      this.context.completeFromIo(op.finish(null));
+    }
+  }
+
+  /**
+   * Listening failed (a cluster worker's primary could not bind): pending
+   * and later accepts and listening waits complete with `err`. Called from
+   * Node's callback.
+   */
+  protected failListen(err: IoError): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#listenError = err;
+    for (let op = this.#accepts.shift(); op !== null; op = this.#accepts.shift()) this.context.completeFromIo(asAccept<S>(op)!.finish(err, null));
+    for (let op = this.#listenWaits.shift() as ListenWaitOp | null; op !== null; op = this.#listenWaits.shift() as ListenWaitOp | null) {
+      this.context.completeFromIo(op.finish(err));
+    }
+    this.context.removeService(this.#service);
+  }
+
+  /**
+   * Whether connections can arrive: true at once for an acceptor that
+   * bound in its constructor, and in a cluster worker once the primary has
+   * answered; false once closed or failed.
+   *
+   * @example
+   * ```ts
+   * if (!acceptor.listening()) await acceptor.asyncWaitListening(usePromise);
+   * console.log(acceptor.localEndpoint());
+   * ```
+   */
+  listening(): boolean {
+    return this.#open && this.#handle !== null;
+  }
+
+  /**
+   * Waits until the acceptor listens. Completion signature: `(err)`. An
+   * acceptor made in a `node:cluster` worker listens once the primary has
+   * bound the address (asynchronously); every other acceptor already
+   * listens, and the wait completes at once (queued). `err` is the
+   * primary's bind error (for example `address_in_use`),
+   * `operation_aborted` when the acceptor is closed meanwhile (or the wait
+   * is cancelled through its slot: terminal, partial and total), and
+   * `bad_descriptor` on a closed acceptor.
+   *
+   * @example
+   * ```ts
+   * const acceptor = new TcpAcceptor(ctx, { host: '0.0.0.0', port: 8080 }); // in a cluster worker
+   * acceptor.asyncWaitListening((err) => {
+   *   if (err) return console.error(`cannot listen: ${err.message}`);
+   *   console.log(`worker ${process.pid} serving port ${acceptor.localEndpoint().port}`);
+   * });
+   * ```
+   */
+  asyncWaitListening<T extends CompletionToken>(token: T): CompletionResult<T, []> {
+    return asyncInitiate<[], T, BasicAcceptor<unknown>>(initiateWaitListening, token, this);
+  }
+
+  /** @internal The initiation behind `asyncWaitListening`. */
+  startWaitListening(handler: Handler): void {
+    const ctx = this.context;
+    const allocator = getAssociatedAllocator(handler, ctx.allocator);
+    const op = allocator.allocate(ListenWaitOp).init(handler, allocator, this);
+    ctx.startOperation(op, 'socket', this, 'async_wait_listening');
+    if (!this.#open) {
+      ctx.enqueue(op.finish(this.#listenError ?? new IoError('bad_descriptor')));
+      return;
+    }
+    if (this.#handle !== null) {
+      ctx.enqueue(op.finish(null));
+      return;
+    }
+    this.#listenWaits.push(op);
+    const slot = getAssociatedCancellationSlot(handler);
+    if (slot !== null) op.installSlot(slot);
   }
 
   /**
@@ -198,7 +299,7 @@ export abstract class BasicAcceptor<S> {
     const op = allocator.allocate(AcceptOp<S>).init(handler, allocator, this);
     ctx.startOperation(op, 'socket', this, 'async_accept');
     if (!this.#open) {
-      ctx.enqueue(op.finish(new IoError('bad_descriptor'), null));
+      ctx.enqueue(op.finish(this.#listenError ?? new IoError('bad_descriptor'), null));
       return;
     }
     const err = this.#acceptError;
@@ -224,6 +325,10 @@ export abstract class BasicAcceptor<S> {
    * @internal
    */
   abortOperation(op: Operation, _type: CancellationType): boolean {
+    if (op instanceof ListenWaitOp && this.#listenWaits.remove(op)) {
+      this.context.enqueue(op.finish(OPERATION_ABORTED));
+      return true;
+    }
     if (!this.#accepts.remove(op)) return false;
     this.context.enqueue(asAccept<S>(op)!.finish(OPERATION_ABORTED, null));
     return true;
@@ -262,6 +367,7 @@ export abstract class BasicAcceptor<S> {
     if (!this.#open) return;
     this.context.tracker?.operation('socket', this, 'close');
     this.#abortPending();
+    this.#abortListenWaits();
     this.#closeHandles();
     this.context.removeService(this.#service);
   }
@@ -285,6 +391,13 @@ export abstract class BasicAcceptor<S> {
     }
   }
 
+  /** Closing ends the listening waits too; cancel() leaves them (they wait for the listening socket, not for a connection). */
+  #abortListenWaits(): void {
+    for (let op = this.#listenWaits.shift() as ListenWaitOp | null; op !== null; op = this.#listenWaits.shift() as ListenWaitOp | null) {
+      this.context.enqueue(op.finish(OPERATION_ABORTED));
+    }
+  }
+
   #shiftWaiting(): ClientHandle | null {
     const waiting = this.#waiting;
     if (this.#waitingHead >= waiting.length) return null;
@@ -300,8 +413,11 @@ export abstract class BasicAcceptor<S> {
   #closeHandles(): void {
     this.#open = false;
     this.#acceptError = null;
-    this.#handle.onconnection = null;
-    this.#handle.close();
+    const handle = this.#handle;
+    if (handle !== null) {
+      handle.onconnection = null;
+      handle.close();
+    }
     for (let client = this.#shiftWaiting(); client !== null; client = this.#shiftWaiting()) client.close();
   }
 }

@@ -25,3 +25,5 @@ export { ReceiveFromOp } from './receive-from-op.js';
 export { BindOp } from './bind-op.js';
 export { HandshakeOp } from './handshake-op.js';
 export { ShutdownOp } from './shutdown-op.js';
+export { ListenWaitOp } from './listen-wait-op.js';
+export { ThreadReceiveOp } from './thread-receive-op.js';

@@ -30,7 +30,9 @@ type BuiltinOperationKind =
   | 'receive'
   | 'bind'
   | 'handshake'
-  | 'shutdown';
+  | 'shutdown'
+  | 'listenWait'
+  | 'threadReceive';
 
 /**
  * @internal The index of each kind of operation the runtime defines, stored
@@ -61,6 +63,8 @@ export const OP_KIND = {
   bind: 20,
   handshake: 21,
   shutdown: 22,
+  listenWait: 23,
+  threadReceive: 24,
 } as const satisfies Record<BuiltinOperationKind, number>;
 
 /**

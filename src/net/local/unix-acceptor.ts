@@ -1,6 +1,7 @@
 import { checkIoContext } from '../../io-context/check-context.js';
 import type { IoContext } from '../../io-context/io-context.js';
 import { BasicAcceptor, backlogOf, listenOn, type ClientHandle } from '../basic-acceptor.js';
+import { inClusterWorker, listenThroughCluster } from '../cluster-listen.js';
 import { errnoError } from '../errno.js';
 import { createServerHandle } from '../ip/tcp-acceptor.js';
 import { pathOf, type LocalEndpoint } from './local-endpoint.js';
@@ -35,6 +36,12 @@ export interface UnixAcceptorOptions {
  * `MAX_LOCAL_PATH` is a `TypeError`. `close()` removes the socket file.
  * Accepted sockets are `UnixSocket`s on the handle transport.
  *
+ * In a `node:cluster` worker the primary makes the socket file once and
+ * hands each connection to one worker, as for `net.Server`; the acceptor
+ * then listens once the primary has answered (see `TcpAcceptor` and
+ * `asyncWaitListening`), and the primary removes the file when the last
+ * worker closes.
+ *
  * @example
  * ```ts
  * const acceptor = new UnixAcceptor(ctx, { path: '/tmp/echo.sock' });
@@ -56,11 +63,21 @@ export class UnixAcceptor extends BasicAcceptor<UnixSocket> {
     checkIoContext(ctx, 'UnixAcceptor');
     const path = pathOf(endpoint, 'UnixAcceptor');
     const backlog = backlogOf(options, 'UnixAcceptor');
+    const wrap = (c: IoContext, client: ClientHandle): UnixSocket => UnixSocket.fromAcceptedHandle(c, client, path);
+    if (inClusterWorker()) {
+      super(ctx, 'UnixAcceptor', null, backlog, wrap);
+      this.#endpoint = { path };
+      listenThroughCluster({ path, backlog }, (err, shared) => {
+        if (shared === null) this.failListen(err!);
+        else this.attachHandle(shared);
+      });
+      return;
+    }
     // Node's factory makes a pipe handle and binds it to the path for port and address type -1.
     const handle = createServerHandle('UnixAcceptor')(path, -1, -1);
     if (typeof handle === 'number') throw errnoError(handle, 'bind', { path });
     listenOn(handle, backlog, { path });
-    super(ctx, 'UnixAcceptor', handle, backlog, (c: IoContext, client: ClientHandle) => UnixSocket.fromAcceptedHandle(c, client, path));
+    super(ctx, 'UnixAcceptor', handle, backlog, wrap);
     this.#endpoint = { path };
   }
 
