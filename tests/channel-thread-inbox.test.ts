@@ -30,16 +30,21 @@ import(${JSON.stringify(packageUrl)}).then(({ IoContext, ThreadInbox, TrackingAl
 });
 `;
 
-function startDoubler(): { inbox: ThreadInbox; worker: Worker; ctx: ReturnType<typeof trackedContext>['ctx']; tracking: ReturnType<typeof trackedContext>['tracking'] } {
+/** A promise of the worker's exit code, listened for from the start: the thread may be gone before a test looks. */
+function exitOf(worker: Worker): Promise<number> {
+  return new Promise((r) => worker.once('exit', r));
+}
+
+function startDoubler(): { inbox: ThreadInbox; exited: Promise<number>; ctx: ReturnType<typeof trackedContext>['ctx']; tracking: ReturnType<typeof trackedContext>['tracking'] } {
   const { ctx, tracking } = trackedContext();
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(DOUBLER, { eval: true, workerData: { port: port2 }, transferList: [port2] });
-  return { inbox: new ThreadInbox(ctx, port1), worker, ctx, tracking };
+  return { inbox: new ThreadInbox(ctx, port1), exited: exitOf(worker), ctx, tracking };
 }
 
 describe('ThreadInbox', () => {
   test('a receive completes on this context when another thread posts; the answers come in order, then eof when the thread has gone', async () => {
-    const { inbox, worker, ctx, tracking } = startDoubler();
+    const { inbox, exited, ctx, tracking } = startDoubler();
     const got: (number | string)[] = [];
     let count = 0;
     const onAnswer = (err: IoError | null, value: unknown): void => {
@@ -57,13 +62,13 @@ describe('ThreadInbox', () => {
     const handlers = await ctx.run();
     expect(got).toEqual([2, 4, 6, 8, 10, 'eof']);
     expect(handlers).toBe(6);
-    expect(await new Promise((r) => worker.once('exit', r))).toBe(0);
+    expect(await exited).toBe(0);
     expect(tracking.live).toBe(0);
     expect(ctx.allocationStats().byKind.threadReceive?.allocations).toBe(6);
   });
 
   test('every token: usePromise resolves the value, asTuple gives [err, value]', async () => {
-    const { inbox, worker, ctx, tracking } = startDoubler();
+    const { inbox, exited, ctx, tracking } = startDoubler();
     inbox.send(21);
     const value = await Promise.all([inbox.asyncReceive(usePromise), ctx.run()]).then(([v]) => v);
     inbox.send('stop');
@@ -72,7 +77,7 @@ describe('ThreadInbox', () => {
     inbox.close();
     expect(value).toBe(42);
     expect(err?.code).toBe('eof');
-    await new Promise((r) => worker.once('exit', r));
+    await exited;
     expect(tracking.live).toBe(0);
   });
 
@@ -126,10 +131,11 @@ describe('ThreadInbox', () => {
        c.close();`,
       { eval: true },
     );
+    const exited = exitOf(worker);
     const value = await Promise.all([inbox.asyncReceive(usePromise), ctx.run()]).then(([v]) => v);
     expect(value).toEqual({ from: 'thread', n: 1 });
     inbox.close();
-    await new Promise((r) => worker.once('exit', r));
+    await exited;
     expect(tracking.live).toBe(0);
   });
 
