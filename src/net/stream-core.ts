@@ -13,8 +13,17 @@ import { ReadSomeOp } from '../ops/read-some-op.js';
 import { WriteSomeOp } from '../ops/write-some-op.js';
 import type { Handler } from '../tokens/completion-token.js';
 import { ChunkTransport } from './chunk-transport.js';
-import { HandleTransport, READ_LANDING_SIZE } from './handle-transport.js';
-import { TRANSPORT_WRITE_DONE, TRANSPORT_WRITE_PENDING, type StreamSink, type StreamTransport, type TransportKind } from './stream-transport.js';
+import { READ_LANDING_SIZE } from './handle-transport.js';
+import { acceptedTransport, connectingTransport } from './stream-transports.js';
+import {
+  TRANSPORT_WRITE_DONE,
+  TRANSPORT_WRITE_PENDING,
+  type StreamSink,
+  type StreamTransport,
+  type TransportKind,
+  type TransportSocket,
+} from './stream-transport.js';
+import { defaultTransport, nativeAddonFor } from './transport-choice.js';
 import { sameBytes } from './same-bytes.js';
 
 /**
@@ -105,6 +114,8 @@ export class StreamCore implements StreamSink {
   #readStartsBefore = 0;
   /** The kind of the transport of the current (or, once closed, the last) connection. */
   #kind: TransportKind | null = null;
+  /** The transport asked for (the front-end's `transport` option), else `defaultTransport()`. */
+  readonly #preferred: TransportKind | undefined;
 
   readonly #service: IoService = {
     shutdown: (): void => {
@@ -112,9 +123,10 @@ export class StreamCore implements StreamSink {
     },
   };
 
-  constructor(ctx: IoContext, owner: object) {
+  constructor(ctx: IoContext, owner: object, preferred?: TransportKind) {
     this.context = ctx;
     this.#owner = owner;
+    this.#preferred = preferred;
   }
 
   isOpen(): boolean {
@@ -134,8 +146,8 @@ export class StreamCore implements StreamSink {
     };
   }
 
-  /** The Node socket of the connected stream, for endpoints and options; throws `IoError` when closed or not connected. */
-  connectedSocket(what: string): net.Socket {
+  /** What answers for the connected stream's endpoints and options; throws `IoError` when closed or not connected. */
+  connectedSocket(what: string): TransportSocket {
     if (!this.#open) throw new IoError('bad_descriptor', `${what}: the socket is closed`);
     const socket = this.#transport?.socket ?? null;
     if (socket === null || this.#connecting) throw new IoError('not_connected', `${what}: the socket is not connected`);
@@ -147,15 +159,17 @@ export class StreamCore implements StreamSink {
     this.#attach(new ChunkTransport(this, stream));
   }
 
-  /** Takes over a handle accepted from libuv through the handle transport. */
+  /** Takes over a connection an acceptor took (a libuv handle, or the addon's socket). */
   acceptHandle(handle: unknown): void {
-    this.#attach(HandleTransport.accepted(this, handle));
+    this.#attach(acceptedTransport(this, handle, this.#preferred ?? defaultTransport()));
   }
 
   // ---- initiation: allocate, init, tracking, work started, then the op's own start ----
 
   startConnect(handler: Handler, target: net.NetConnectOpts, what: string): void {
     const ctx = this.context;
+    const kind = this.#preferred ?? defaultTransport();
+    nativeAddonFor(kind, what); // throws, before anything is allocated, where the native transport is asked for and absent
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(ConnectOp).init(handler, allocator, this);
     this.#begin(op, 'async_connect');
@@ -170,7 +184,7 @@ export class StreamCore implements StreamSink {
     this.#resetStreamState();
     this.#connecting = true;
     this.#connectOp = op;
-    this.#attach(HandleTransport.connect(this, target));
+    this.#attach(connectingTransport(this, target, kind, what));
     const slot = getAssociatedCancellationSlot(handler);
     if (slot !== null) op.installSlot(slot);
   }

@@ -6,6 +6,9 @@ import { BasicAcceptor, backlogOf, listenOn, type ClientHandle, type ServerHandl
 import { checkPort, familyOf, hostOf, type Endpoint, type HostPort } from '../endpoint.js';
 import { errnoError } from '../errno.js';
 import { TcpSocket } from './tcp-socket.js';
+import { NativeServerHandle } from '../native/native-server.js';
+import type { TransportKind } from '../stream-transport.js';
+import { defaultTransport, nativeAddonFor, transportOption } from '../transport-choice.js';
 import { describeValue } from '../../errors/describe-value.js';
 
 /**
@@ -30,6 +33,12 @@ export interface TcpAcceptorOptions {
    * honoured there and is accepted as a no-op.
    */
   readonly reuseAddress?: boolean;
+  /**
+   * The transport of the accepted sockets: `'native'`, `'handle'` or
+   * `'chunk'`; absent: `defaultTransport()`. `'native'` where the addon does
+   * not load throws `IoError` `invalid_argument`.
+   */
+  readonly transport?: TransportKind;
 }
 
 interface TcpServerHandle extends ServerHandle {
@@ -45,9 +54,6 @@ export function createServerHandle(what: string): CreateServerHandle {
   return create;
 }
 
-function wrapAccepted(ctx: IoContext, client: ClientHandle): TcpSocket {
-  return TcpSocket.fromAcceptedHandle(ctx, client);
-}
 
 /**
  * A listening TCP socket: asio's `tcp::acceptor`, on `BasicAcceptor`.
@@ -90,10 +96,13 @@ export class TcpAcceptor extends BasicAcceptor<TcpSocket> {
     if (family === 0) throw new TypeError(`TcpAcceptor: host must be an IP address literal (resolve names with Resolver), got ${describeValue(host)}`);
     const backlog = backlogOf(options, 'TcpAcceptor');
     if (options.reuseAddress !== undefined && typeof options.reuseAddress !== 'boolean') throw new TypeError(`TcpAcceptor: reuseAddress must be a boolean, got ${describeValue(options.reuseAddress)}`);
-    const handle = createServerHandle('TcpAcceptor')(host, port, family);
+    const transport = transportOption(options, 'TcpAcceptor') ?? defaultTransport();
+    const addon = nativeAddonFor(transport, 'TcpAcceptor');
+    const handle = addon !== null ? NativeServerHandle.bind(addon, { address: host, port }) : createServerHandle('TcpAcceptor')(host, port, family);
     if (typeof handle === 'number') throw errnoError(handle, 'bind', { address: host, port });
     listenOn(handle, backlog, { address: host, port });
-    super(ctx, 'TcpAcceptor', handle, backlog, wrapAccepted);
+    const socketOptions = { transport };
+    super(ctx, 'TcpAcceptor', handle, backlog, (c: IoContext, client: ClientHandle) => TcpSocket.fromAcceptedHandle(c, client, socketOptions));
     const name: Record<string, unknown> = {};
     handle.getsockname(name);
     const address = typeof name.address === 'string' ? name.address : host;
