@@ -138,6 +138,12 @@ static psock* sock_of(pstate* st, napi_env env, napi_value v) {
 
 static void deliver_batch(pstate* st);
 
+/* The arguments of a call whose first one is a socket id, and that socket (NULL: none open by that id). */
+static psock* sock_args(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
+  if (napi_get_cb_info(env, info, argc, argv, NULL, NULL) != napi_ok || *argc < 1) return NULL;
+  return sock_of(state_of(env), env, argv[0]);
+}
+
 static void push_event(pstate* st, int32_t id, int32_t ev, int32_t value) {
   if (st->torn_down) return;
   if (st->count == BATCH_CAPACITY) deliver_batch(st); /* a full batch goes now; order is kept */
@@ -338,8 +344,7 @@ static napi_value js_read_start(napi_env env, napi_callback_info info) {
 static napi_value js_read_stop(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  psock* s = sock_of(state_of(env), env, argv[0]);
+  psock* s = sock_args(env, info, &argc, argv);
   if (s == NULL) return int_value(env, 0);
   int32_t landed = s->want ? 0 : s->landed;
   s->want = 0;
@@ -378,8 +383,7 @@ static int buf_of(napi_env env, napi_value v, uv_buf_t* out) {
 static napi_value js_write(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  psock* s = sock_of(state_of(env), env, argv[0]);
+  psock* s = sock_args(env, info, &argc, argv);
   if (s == NULL) return int_value(env, UV_EBADF);
   uv_buf_t stack_bufs[STACK_BUFS];
   uv_buf_t* bufs = stack_bufs;
@@ -467,8 +471,7 @@ static void on_shutdown(uv_shutdown_t* req, int status) {
 static napi_value js_shutdown(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  psock* s = sock_of(state_of(env), env, argv[0]);
+  psock* s = sock_args(env, info, &argc, argv);
   if (s == NULL) return int_value(env, UV_EBADF);
   if (s->shutting_down) return int_value(env, 0);
   int r = uv_shutdown(&s->shutdown_req, &s->h.stream, on_shutdown);
@@ -480,8 +483,7 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info) {
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  psock* s = sock_of(state_of(env), env, argv[0]);
+  psock* s = sock_args(env, info, &argc, argv);
   if (s != NULL) close_sock(s);
   return NULL;
 }
@@ -526,8 +528,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 static napi_value js_connect(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  psock* s = sock_of(state_of(env), env, argv[0]);
+  psock* s = sock_args(env, info, &argc, argv);
   if (s == NULL) return int_value(env, UV_EBADF);
   s->connect_req.data = s;
   if (s->is_pipe) {
@@ -594,8 +595,7 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   int32_t backlog = 511;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  psock* s = sock_of(state_of(env), env, argv[0]);
+  psock* s = sock_args(env, info, &argc, argv);
   if (s == NULL) return int_value(env, UV_EBADF);
   napi_get_value_int32(env, argv[1], &backlog);
   return int_value(env, uv_listen(&s->h.stream, backlog, on_connection));
@@ -608,8 +608,7 @@ static napi_value js_address(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   bool peer = false;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  psock* s = sock_of(state_of(env), env, argv[0]);
+  psock* s = sock_args(env, info, &argc, argv);
   if (s == NULL) return int_value(env, UV_EBADF);
   if (s->is_pipe) return int_value(env, UV_EINVAL);
   if (argc > 1) napi_get_value_bool(env, argv[1], &peer);
@@ -662,8 +661,7 @@ static napi_value js_set_option(napi_env env, napi_callback_info info) {
 static napi_value js_fileno(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  psock* s = sock_of(state_of(env), env, argv[0]);
+  psock* s = sock_args(env, info, &argc, argv);
   if (s == NULL) return int_value(env, UV_EBADF);
   uv_os_fd_t fd;
   int r = uv_fileno(&s->h.handle, &fd);

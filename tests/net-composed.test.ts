@@ -172,9 +172,18 @@ describe.each(STREAM_KINDS)('on a %s stream', (kind) => {
           sock.close();
         }),
       );
+      // Each piece is sent once the read before it has completed, so three reads take them, however loaded the machine.
+      const readsDone = (): number => memory.events.filter((e) => e === 'deallocate:ReadSomeOp').length;
+      const sendAfter = (reads: number, piece: string): void => {
+        const poll = (): void => {
+          if (readsDone() >= reads) peer.write(piece);
+          else setTimeout(poll, 2);
+        };
+        poll();
+      };
       peer.write('a');
-      setTimeout(() => peer.write('b'), 10);
-      setTimeout(() => peer.write('c\n'), 20);
+      sendAfter(1, 'b');
+      sendAfter(2, 'c\n');
       await ctx.run();
       peer.destroy();
       expect(liveInHandler).toBe(0);
