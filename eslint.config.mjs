@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'docs/api/**', 'tests/support/*.cjs', 'coverage/**', 'node_modules/**', 'jest.config.cjs', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'docs/api/**', 'tests/support/*.cjs', 'coverage/**', 'node_modules/**', 'jest.config.cjs', 'eslint.config.mjs', 'native/*.mjs'] },
   eslint.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {

@@ -44,6 +44,9 @@ const SERVER_LABEL: Record<EchoServerName, string> = {
   'proactor@base': 'proactor@base (baseline build)',
   'node:net': 'node:net',
   'raw-handle': 'raw-handle probe',
+  'proactor:handle': 'proactor, handle transport',
+  'proactor:chunk': 'proactor, chunk transport',
+  asio: 'Boost.Asio (reference)',
   c: 'C epoll (reference)',
 };
 
@@ -147,6 +150,40 @@ function fullTable(result: EchoResult): string[] {
 }
 
 /** The echo results as Markdown. */
+/** The median over repetitions of `server` (on `node`) over a reference with no Node (asio), paired by repetition. */
+function vsReference(result: EchoResult, scenario: string, node: string, server: EchoServerName, reference: EchoServerName): number | null {
+  const ratios: number[] = [];
+  for (let rep = 0; rep < result.settings.reps; rep++) {
+    const mine = result.cells.find((c) => c.scenario === scenario && c.node === node && c.server === server && c.rep === rep && c.error === null);
+    const theirs = result.cells.find((c) => c.scenario === scenario && c.server === reference && c.rep === rep && c.error === null);
+    const a = mine?.load?.roundTripsPerSecond;
+    const b = theirs?.load?.roundTripsPerSecond;
+    if (a !== undefined && b !== undefined && b > 0) ratios.push(a / b);
+  }
+  if (ratios.length === 0) return null;
+  ratios.sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  return ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+}
+
+/** Every proactor transport against Boost.Asio and the raw-handle probe, with the heap per round trip. */
+function transportTable(result: EchoResult): string[] {
+  const servers: EchoServerName[] = (['proactor', 'proactor:handle', 'proactor:chunk'] as const).filter((x) => result.settings.servers.includes(x));
+  if (!result.settings.servers.includes('asio') || servers.length === 0) return [];
+  const out: string[] = [];
+  out.push(`| scenario | Node | ${servers.map((x) => `${x} ÷ asio`).join(' | ')} | ${servers.map((x) => `${x} ÷ raw-handle`).join(' | ')} | heap B/round trip: ${servers.join(' / ')} |`);
+  out.push(`|---|---|${servers.map(() => '--:').join('|')}|${servers.map(() => '--:').join('|')}|--:|`);
+  for (const scenario of result.settings.scenarios) {
+    for (const { version } of result.settings.nodes) {
+      const vsAsio = servers.map((x) => fmtRatio(vsReference(result, scenario.name, version, x, 'asio')));
+      const vsRaw = servers.map((x) => fmtPaired(result, scenario.name, version, x, 'raw-handle'));
+      const heaps = servers.map((x) => fmtHeap(rowOf(result, scenario.name, version, x)?.heapBytesPerRoundTrip ?? null)).join(' / ');
+      out.push(`| ${scenario.name} | ${fmtNode(version)} | ${vsAsio.join(' | ')} | ${vsRaw.join(' | ')} | ${heaps} |`);
+    }
+  }
+  return out;
+}
+
 export function echoMarkdown(result: EchoResult): string {
   const s = result.settings;
   const servers = new Set(s.servers);
@@ -183,6 +220,13 @@ export function echoMarkdown(result: EchoResult): string {
       out.push(...floors);
       out.push('');
     }
+  }
+  const transports = transportTable(result);
+  if (transports.length > 0) {
+    out.push('proactor on each transport (`proactor` is the default one: native where the addon is built) against Boost.Asio and the raw-handle probe:');
+    out.push('');
+    out.push(...transports);
+    out.push('');
   }
   out.push('All servers:');
   out.push('');

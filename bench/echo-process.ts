@@ -198,9 +198,15 @@ export class RunningServer {
  * Starts `command args…` followed by `--host 127.0.0.1 --port 0`, or by
  * `--path socketPath` when one is given, and waits until it listens.
  */
-export async function startServer(command: string, args: readonly string[], cwd: string, socketPath: string | null): Promise<RunningServer> {
+export async function startServer(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  socketPath: string | null,
+  env: Readonly<Record<string, string>> = {},
+): Promise<RunningServer> {
   const where = socketPath === null ? ['--host', HOST, '--port', '0'] : ['--path', socketPath];
-  const child = track(spawn(command, [...args, ...where], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(spawn(command, [...args, ...where], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
   const server = new RunningServer(child, socketPath);
   try {
     await server.waitReady(10_000);

@@ -16,12 +16,16 @@ export interface EchoScenario {
 }
 
 /**
- * proactor: examples/echo-server.ts. node:net: bench/node-echo-server.ts.
+ * proactor: examples/echo-server.ts on the default transport (the native
+ * one where its addon is built); proactor:handle and proactor:chunk: the
+ * same with PROACTOR_TRANSPORT forcing that transport. asio:
+ * bench/asio/echo-server.cpp, Boost.Asio's single-threaded echo (no Node).
+ * node:net: bench/node-echo-server.ts.
  * raw-handle: bench/raw-handle-echo-server.ts, the ceiling probe. c: the C
  * epoll reference (no Node). proactor@base: examples/echo-server.ts of
  * another build (BENCH_BASELINE_DIST), for A/B runs.
  */
-export type EchoServerName = 'proactor' | 'node:net' | 'raw-handle' | 'c' | 'proactor@base';
+export type EchoServerName = 'proactor' | 'proactor:handle' | 'proactor:chunk' | 'node:net' | 'raw-handle' | 'asio' | 'c' | 'proactor@base';
 
 /** One Node binary of the matrix, as recorded in the results (no paths). */
 export interface EchoNode {

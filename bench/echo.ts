@@ -26,8 +26,9 @@
  * - BENCH_SECONDS: measured seconds per run (default 2); BENCH_WARMUP:
  *   seconds of warm-up before it (default 0.5); BENCH_REPS: runs per server,
  *   Node and scenario (default 3).
- * - BENCH_SERVERS: comma list out of proactor, node:net, raw-handle, c,
- *   proactor@base (default: all that apply).
+ * - BENCH_SERVERS: comma list out of proactor, proactor:handle,
+ *   proactor:chunk, node:net, raw-handle, asio, c, proactor@base (default:
+ *   all that apply).
  * - BENCH_SCENARIOS: comma list of scenario names (e.g. 64x64B,unix64x64B).
  * - BENCH_NODES: the Node versions to run the Node servers on (see
  *   bench/echo-nodes.ts; default the running Node, then 20, 22, 24, 26 where
@@ -47,6 +48,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveNodes, type NodeBinary } from './echo-nodes.js';
 import { heapFrom, installCleanup, killAllChildren, runLoad, sleep, startServer, type RunningServer } from './echo-process.js';
+import { buildAsioProgram } from './asio/build-asio.js';
 import { summarize } from './echo-stats.js';
 import type { EchoCell, EchoResult, EchoScenario, EchoServerName, EchoSettings } from './echo-types.js';
 
@@ -66,11 +68,12 @@ export const ECHO_SCENARIOS: readonly EchoScenario[] = [
   { name: '64x4KiB', connections: 64, size: 4096, transport: 'tcp' },
   { name: '64x64KiB', connections: 64, size: 65536, transport: 'tcp' },
   { name: '1000x64B', connections: 1000, size: 64, transport: 'tcp' },
+  { name: '1000x4KiB', connections: 1000, size: 4096, transport: 'tcp' },
   { name: 'unix64x64B', connections: 64, size: 64, transport: 'unix' },
   { name: 'unix64x4KiB', connections: 64, size: 4096, transport: 'unix' },
 ];
 
-const ALL_SERVERS: readonly EchoServerName[] = ['proactor', 'proactor@base', 'node:net', 'raw-handle', 'c'];
+const ALL_SERVERS: readonly EchoServerName[] = ['proactor', 'proactor:handle', 'proactor:chunk', 'proactor@base', 'node:net', 'raw-handle', 'asio', 'c'];
 
 interface ServerSpec {
   readonly name: EchoServerName;
@@ -81,6 +84,8 @@ interface ServerSpec {
   readonly args: readonly string[];
   /** Whether it can serve a Unix socket path (`--path`). */
   readonly unix: boolean;
+  /** Environment added for it (PROACTOR_TRANSPORT for the transport variants). */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export interface EchoOptions {
@@ -196,6 +201,19 @@ function knowsPath(script: string): boolean {
   }
 }
 
+/** The forced transport of the proactor variants. */
+const TRANSPORT_VARIANTS: Partial<Record<EchoServerName, string>> = { 'proactor:handle': 'handle', 'proactor:chunk': 'chunk' };
+
+/** The asio reference, built on first use; null (and why in `skipped`) where it cannot be built. */
+function asioServer(skipped: string[]): string | null {
+  try {
+    return buildAsioProgram('echo-server');
+  } catch (e) {
+    skipped.push(`asio: ${e instanceof Error ? e.message.split('\n')[0]! : String(e)}`);
+    return null;
+  }
+}
+
 function serverSpecs(options: EchoOptions, nodes: readonly NodeBinary[], cServer: string, skipped: string[]): ServerSpec[] {
   const probe = pathToFileURL(path.join(ROOT, 'dist', 'bench', 'heap-probe.js')).href;
   const scripts: Partial<Record<EchoServerName, string>> = {
@@ -207,10 +225,16 @@ function serverSpecs(options: EchoOptions, nodes: readonly NodeBinary[], cServer
   const specs: ServerSpec[] = [];
   for (const name of options.servers) {
     if (name === 'c') {
-      specs.push({ name, node: null, command: cServer, args: [], unix: true });
+      specs.push({ name, node: null, command: cServer, args: [], unix: true, env: {} });
       continue;
     }
-    const script = scripts[name];
+    if (name === 'asio') {
+      const binary = asioServer(skipped);
+      if (binary !== null) specs.push({ name, node: null, command: binary, args: [], unix: true, env: {} });
+      continue;
+    }
+    const transport = TRANSPORT_VARIANTS[name];
+    const script = transport !== undefined ? scripts.proactor : scripts[name];
     if (script === undefined) continue;
     if (!existsSync(script)) {
       const where = name === 'proactor@base' ? 'the baseline dist has no examples/echo-server.js' : `${path.relative(ROOT, script)} does not exist`;
@@ -220,7 +244,8 @@ function serverSpecs(options: EchoOptions, nodes: readonly NodeBinary[], cServer
     const unix = name !== 'proactor@base' || knowsPath(script);
     if (!unix) skipped.push(`${name} in the Unix scenarios: that build's echo server has no --path`);
     for (const node of nodes) {
-      specs.push({ name, node, command: node.execPath, args: ['--expose-gc', '--import', probe, script], unix });
+      const env = transport !== undefined ? { PROACTOR_TRANSPORT: transport } : {};
+      specs.push({ name, node, command: node.execPath, args: ['--expose-gc', '--import', probe, script], unix, env });
     }
   }
   return specs;
@@ -258,7 +283,7 @@ async function runCell(
   try {
     // Node options go before the script, the script's own after it.
     const args = [...profileArgs(spec, `${scenario.name}-${rep + 1}`), ...spec.args];
-    server = await startServer(spec.command, args, ROOT, socketPath);
+    server = await startServer(spec.command, args, ROOT, socketPath, spec.env);
     cell.load = await runLoad(load, server.target!, {
       connections: scenario.connections,
       size: scenario.size,
@@ -293,7 +318,7 @@ async function runCell(
 function runOrder(specs: readonly ServerSpec[], nodes: readonly NodeBinary[], rep: number): ServerSpec[] {
   const forward = rep % 2 === 0;
   const flip = <T>(list: readonly T[]): T[] => (forward ? [...list] : [...list].reverse());
-  const native = specs.filter((s) => s.node === null);
+  const native = flip(specs.filter((s) => s.node === null));
   const perNode = flip(nodes).flatMap((node) => flip(specs.filter((s) => s.node === node)));
   return forward ? [...native, ...perNode] : [...perNode, ...native];
 }

@@ -248,15 +248,18 @@ describe('per-operation cancellation: asyncConnect', () => {
     expect(() => sock.remoteEndpoint()).toThrow(expect.objectContaining({ code: 'not_connected' }) as Error);
 
     ctx.restart();
+    // The acceptor closes once both ends are done: closing it earlier would reset a connection still waiting in it.
+    let ends = 0;
     sock.asyncConnect({ host: '127.0.0.1', port }, (err) => {
       events.push(`again:${code(err)}`);
       events.push(`peer:${sock.remoteEndpoint().port === port}`);
       sock.close();
+      if (++ends === 2) acceptor.close();
     });
     acceptor.asyncAccept((err, s) => {
       events.push(`accept:${code(err)}`);
       s.close();
-      acceptor.close();
+      if (++ends === 2) acceptor.close();
     });
     await ctx.run();
     expect(events).toEqual(expect.arrayContaining(['again:ok', 'peer:true', 'accept:ok']));

@@ -146,7 +146,7 @@ describe('TcpSocket data path', () => {
   test('writes go straight to the handle after the first one, and complete on the run loop, never inside the call', async () => {
     const { ctx, tracking } = trackedContext();
     const server = await nodeServer((s) => s.pipe(s));
-    const sock = new TcpSocket(ctx);
+    const sock = new TcpSocket(ctx, { transport: 'handle' });
     const msg = pattern(100, 2);
     const buf = Buffer.alloc(100);
     let round = 0;
@@ -268,7 +268,7 @@ describe('TcpSocket data path', () => {
 const net = require('node:net');
 const server = net.createServer((c) => c.pipe(c)).listen(0, '127.0.0.1', () => {
   const ctx = new lib.IoContext();
-  const sock = new lib.TcpSocket(ctx);
+  const sock = new lib.TcpSocket(ctx, { transport: 'handle' });
   const buf = Buffer.alloc(5);
   let rounds = 0;
   const again = () => {

@@ -26,7 +26,7 @@ const MESSAGE = 32 * 1024; // larger than IDLE_READ_LIMIT, so the handle stops a
  * the server has started reading for it (the server's one-byte go-ahead).
  */
 async function readMessagesFromTimer(buffers: readonly Buffer[], count: number): Promise<{ sock: TcpSocket; got: Buffer; sent: Buffer }> {
-  const { ctx, tracking, sock, peer } = await connectedPair();
+  const { ctx, tracking, sock, peer } = await connectedPair(undefined, 'handle');
   const sent = pattern(MESSAGE * count, 7);
   const got = Buffer.alloc(sent.length);
   const timer = new SteadyTimer(ctx);
@@ -69,7 +69,7 @@ async function readMessagesFromTimer(buffers: readonly Buffer[], count: number):
 
 describe('bytes copied by the transports', () => {
   test('reads started from the read handler land in their buffers: zero copies, even over more buffers than the retarget limit', async () => {
-    const { ctx, tracking, sock, peer } = await connectedPair();
+    const { ctx, tracking, sock, peer } = await connectedPair(undefined, 'handle');
     const data = pattern(8 * 1024 * 1024, 5);
     const got = Buffer.alloc(data.length);
     const buffers = Array.from({ length: READ_RETARGET_LIMIT + 36 }, () => Buffer.alloc(65536));
@@ -114,7 +114,7 @@ describe('bytes copied by the transports', () => {
   });
 
   test('after a small read with none pending, the handle keeps reading: bytes are kept (copied once), then reading stops', async () => {
-    const { ctx, tracking, sock, peer } = await connectedPair();
+    const { ctx, tracking, sock, peer } = await connectedPair(undefined, 'handle');
     const first = Buffer.alloc(64);
     let firstN = 0;
     sock.asyncReadSome(first, (err, n) => {

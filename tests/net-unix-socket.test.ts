@@ -16,7 +16,7 @@ import {
   transferExactly,
   usePromise,
 } from '../src/index.js';
-import { pattern, trackedContext, unixSocketPath } from './support/net-helpers.js';
+import { TRANSPORT, pattern, trackedContext, unixSocketPath } from './support/net-helpers.js';
 
 /*
  * Unix-domain stream sockets: asio's local::stream_protocol on the same
@@ -24,7 +24,7 @@ import { pattern, trackedContext, unixSocketPath } from './support/net-helpers.j
  */
 
 describe('UnixSocket and UnixAcceptor', () => {
-  test('an echo over a path: composed operations, tokens, endpoints, handle transport, zero live operations', async () => {
+  test('an echo over a path: composed operations, tokens, endpoints, the default transport, zero live operations', async () => {
     const { ctx, tracking } = trackedContext();
     const where = unixSocketPath();
     const acceptor = new UnixAcceptor(ctx, { path: where });
@@ -35,7 +35,7 @@ describe('UnixSocket and UnixAcceptor', () => {
     acceptor.asyncAccept((err, s) => {
       expect(err).toBeNull();
       expect(s).toBeInstanceOf(UnixSocket);
-      expect(s.transport).toBe('handle');
+      expect(s.transport).toBe(TRANSPORT);
       expect(s.localEndpoint()).toEqual({ path: where });
       acceptor.close();
       const buf = Buffer.alloc(4096);
@@ -57,7 +57,7 @@ describe('UnixSocket and UnixAcceptor', () => {
     const back = Buffer.alloc(data.length);
     const finished = (async (): Promise<number> => {
       await client.asyncConnect({ path: where }, usePromise);
-      expect(client.transport).toBe('handle');
+      expect(client.transport).toBe(TRANSPORT);
       expect(client.remoteEndpoint()).toEqual({ path: where });
       expect(client.localEndpoint()).toEqual({ path: '' });
       const [werr, written] = await asyncWrite(client, data, asTuple(usePromise));

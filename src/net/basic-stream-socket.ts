@@ -7,7 +7,8 @@ import type { CompletionResult, CompletionToken, Handler } from '../tokens/compl
 import { describeValue as describe } from '../errors/describe-value.js';
 import { checkNotDetached } from '../io/detached.js';
 import { StreamCore, type ShutdownType, type TransportStats } from './stream-core.js';
-import type { TransportKind } from './stream-transport.js';
+import { transportOption } from './transport-choice.js';
+import type { TransportKind, TransportSocket } from './stream-transport.js';
 
 function initiateReadSome(handler: Handler<[number]>, core: StreamCore, buf: Uint8Array): void {
   core.startReadSome(handler, buf);
@@ -19,6 +20,26 @@ function initiateWriteSome(handler: Handler<[number]>, core: StreamCore, bufs: U
 
 function initiateConnect(handler: Handler, socket: BasicStreamSocket, target: net.NetConnectOpts): void {
   socket.core.startConnect(handler, target, `${socket.typeName}.asyncConnect`);
+}
+
+/**
+ * Options of a stream socket (`new TcpSocket(ctx, options)`, `new UnixSocket(ctx, options)`).
+ *
+ * @example
+ * ```ts
+ * const socket = new TcpSocket(ctx, { transport: 'handle' }); // not the native transport, whatever the default
+ * ```
+ *
+ * @category Stream sockets
+ */
+export interface StreamSocketOptions {
+  /**
+   * The transport of the connections this socket opens (`asyncConnect`):
+   * `'native'`, `'handle'` or `'chunk'`; absent: `defaultTransport()`.
+   * Asking for `'native'` where the addon does not load makes
+   * `asyncConnect` throw `IoError` `invalid_argument`.
+   */
+  readonly transport?: TransportKind;
 }
 
 /**
@@ -64,18 +85,19 @@ export abstract class BasicStreamSocket {
   readonly #readWhat: string;
   readonly #writeWhat: string;
 
-  protected constructor(ctx: IoContext, typeName: string) {
+  protected constructor(ctx: IoContext, typeName: string, options?: StreamSocketOptions) {
     checkIoContext(ctx, typeName);
     this.context = ctx;
     this.typeName = typeName;
     this.#readWhat = `${typeName}.asyncReadSome`;
     this.#writeWhat = `${typeName}.asyncWriteSome`;
-    this.core = new StreamCore(ctx, this);
+    this.core = new StreamCore(ctx, this, transportOption(options, typeName));
   }
 
   /**
-   * Which transport moves this socket's bytes: `'handle'` (zero-copy, for
-   * sockets proactor connects or accepts), `'chunk'` (adopted streams), or
+   * Which transport moves this socket's bytes: `'native'` (the addon, the
+   * default where it is built), `'handle'` (zero-copy, for sockets proactor
+   * connects or accepts without the addon), `'chunk'` (adopted streams), or
    * `null` before a connection; a closed socket tells its last one.
    *
    * @example
@@ -270,7 +292,7 @@ export abstract class BasicStreamSocket {
   }
 
   /** The connected Node socket, for endpoints and options; throws `IoError` when closed or not connected. */
-  protected connectedSocket(what: string): net.Socket {
+  protected connectedSocket(what: string): TransportSocket {
     return this.core.connectedSocket(`${this.typeName}.${what}`);
   }
 

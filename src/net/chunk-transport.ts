@@ -49,6 +49,21 @@ export class ChunkTransport implements StreamTransport {
     stream.on('data', this.#onData);
   }
 
+  /**
+   * A transport connecting a new `net.Socket` to `target` (the `chunk`
+   * transport asked for on a socket proactor connects); `sink.connected()`
+   * follows.
+   */
+  static connect(sink: StreamSink, target: net.NetConnectOpts): ChunkTransport {
+    const socket = new net.Socket({ allowHalfOpen: true });
+    const t = new ChunkTransport(sink, socket);
+    socket.once('connect', () => {
+      if (!t.#link.released) sink.connected();
+    });
+    socket.connect(target);
+    return t;
+  }
+
   startRead(_buf: Uint8Array): void {
     this.#wanted = true;
     if (!this.#inData) this.#stream.resume();

@@ -1,5 +1,5 @@
 export type { Endpoint, HostPort, ConnectTarget } from './endpoint.js';
-export { BasicStreamSocket } from './basic-stream-socket.js';
+export { BasicStreamSocket, type StreamSocketOptions } from './basic-stream-socket.js';
 export { BasicDatagramSocket } from './basic-datagram-socket.js';
 export { DATAGRAM_QUEUE_MAX_COUNT, DATAGRAM_QUEUE_MAX_BYTES, type DatagramPath, type DatagramStats } from './datagram-core.js';
 export { BasicAcceptor, DEFAULT_BACKLOG } from './basic-acceptor.js';
@@ -7,6 +7,7 @@ export type { ShutdownType, TransportStats } from './stream-core.js';
 export type { TransportKind } from './stream-transport.js';
 export { READ_RETARGET_LIMIT, READ_LANDING_SIZE, IDLE_READ_LIMIT } from './handle-transport.js';
 export { transportFallbacks } from './transport-diagnostics.js';
+export { defaultTransport } from './transport-choice.js';
 export * from './ip/index.js';
 export * from './local/index.js';
 export { Resolver } from './resolver.js';

@@ -13,10 +13,18 @@ import { ReadSomeOp } from '../ops/read-some-op.js';
 import { WriteSomeOp } from '../ops/write-some-op.js';
 import type { Handler } from '../tokens/completion-token.js';
 import { ChunkTransport } from './chunk-transport.js';
-import { HandleTransport, READ_LANDING_SIZE } from './handle-transport.js';
-import { TRANSPORT_WRITE_DONE, TRANSPORT_WRITE_PENDING, type StreamSink, type StreamTransport, type TransportKind } from './stream-transport.js';
+import { READ_LANDING_SIZE } from './handle-transport.js';
+import { acceptedTransport, connectingTransport, tlsTransport } from './stream-transports.js';
+import {
+  TRANSPORT_WRITE_DONE,
+  TRANSPORT_WRITE_PENDING,
+  type StreamSink,
+  type StreamTransport,
+  type TransportKind,
+  type TransportSocket,
+} from './stream-transport.js';
+import { defaultTransport, nativeAddonFor } from './transport-choice.js';
 import { sameBytes } from './same-bytes.js';
-import { publishTransportFallback } from './transport-diagnostics.js';
 
 /**
  * What `shutdown(how)` accepts.
@@ -110,6 +118,8 @@ export class StreamCore implements StreamSink {
   #lent: net.Socket | null = null;
   /** Closes the layer the socket was lent to, when this stream is closed. */
   #lentClose: (() => void) | null = null;
+  /** The transport asked for (the front-end's `transport` option), else `defaultTransport()`. */
+  readonly #preferred: TransportKind | undefined;
 
   readonly #service: IoService = {
     shutdown: (): void => {
@@ -117,9 +127,10 @@ export class StreamCore implements StreamSink {
     },
   };
 
-  constructor(ctx: IoContext, owner: object) {
+  constructor(ctx: IoContext, owner: object, preferred?: TransportKind) {
     this.context = ctx;
     this.#owner = owner;
+    this.#preferred = preferred;
   }
 
   isOpen(): boolean {
@@ -139,8 +150,8 @@ export class StreamCore implements StreamSink {
     };
   }
 
-  /** The Node socket of the connected stream, for endpoints and options; throws `IoError` when closed or not connected. */
-  connectedSocket(what: string): net.Socket {
+  /** What answers for the connected stream's endpoints and options; throws `IoError` when closed or not connected. */
+  connectedSocket(what: string): TransportSocket {
     if (!this.#open) throw new IoError('bad_descriptor', `${what}: the socket is closed`);
     const socket = this.#transport?.socket ?? this.#lent;
     if (socket === null || this.#connecting) throw new IoError('not_connected', `${what}: the socket is not connected`);
@@ -159,9 +170,7 @@ export class StreamCore implements StreamSink {
    */
   adoptTls(tlsSocket: net.Socket): void {
     this.#resetStreamState();
-    const transport = HandleTransport.overTls(this, tlsSocket);
-    if (transport === null) publishTransportFallback('tls reads', `Node ${process.versions.node} gives TLS sockets no user-buffer reads: TLS reads are copied from chunks`);
-    this.#attach(transport ?? new ChunkTransport(this, tlsSocket));
+    this.#attach(tlsTransport(this, tlsSocket));
   }
 
   /**
@@ -184,15 +193,17 @@ export class StreamCore implements StreamSink {
     return socket;
   }
 
-  /** Takes over a handle accepted from libuv through the handle transport. */
+  /** Takes over a connection an acceptor took (a libuv handle, or the addon's socket). */
   acceptHandle(handle: unknown): void {
-    this.#attach(HandleTransport.accepted(this, handle));
+    this.#attach(acceptedTransport(this, handle, this.#preferred ?? defaultTransport()));
   }
 
   // ---- initiation: allocate, init, tracking, work started, then the op's own start ----
 
   startConnect(handler: Handler, target: net.NetConnectOpts, what: string): void {
     const ctx = this.context;
+    const kind = this.#preferred ?? defaultTransport();
+    nativeAddonFor(kind, what); // throws, before anything is allocated, where the native transport is asked for and absent
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(ConnectOp).init(handler, allocator, this);
     this.#begin(op, 'async_connect');
@@ -207,7 +218,7 @@ export class StreamCore implements StreamSink {
     this.#resetStreamState();
     this.#connecting = true;
     this.#connectOp = op;
-    this.#attach(HandleTransport.connect(this, target));
+    this.#attach(connectingTransport(this, target, kind, what));
     const slot = getAssociatedCancellationSlot(handler);
     if (slot !== null) op.installSlot(slot);
   }

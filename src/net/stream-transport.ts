@@ -3,6 +3,10 @@ import type { IoError } from '../errors/io-error.js';
 
 /**
  * How a stream socket moves its bytes:
+ * - `'native'`: through proactor's Node-API addon, which drives the libuv
+ *   handle itself: reads land in the caller's buffer, writes go to the
+ *   kernel at once where it takes them, completions reach JavaScript in one
+ *   batch per event-loop iteration (the default where the addon is built);
  * - `'handle'`: on the libuv handle, reads landing in the caller's buffer
  *   and writes issued on the handle (sockets made by `asyncConnect` or an
  *   acceptor);
@@ -19,7 +23,23 @@ import type { IoError } from '../errors/io-error.js';
  *
  * @category Stream sockets
  */
-export type TransportKind = 'handle' | 'chunk';
+export type TransportKind = 'native' | 'handle' | 'chunk';
+
+/**
+ * @internal What the front-ends read from a connected transport for
+ * endpoints and options: a `net.Socket` has it, the native transport
+ * answers from libuv.
+ */
+export interface TransportSocket {
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  readonly localFamily?: string | undefined;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly remoteFamily?: string | undefined;
+  setNoDelay(on: boolean): unknown;
+  setKeepAlive(on: boolean, delayMs: number): unknown;
+}
 
 /** What `StreamTransport.write` returns when every byte is in the kernel (or handed on). */
 export const TRANSPORT_WRITE_DONE = 0;
@@ -70,8 +90,8 @@ export interface StreamSink {
  */
 export interface StreamTransport {
   readonly kind: TransportKind;
-  /** The Node socket under the transport, for endpoints and options (`null` for a plain Duplex). */
-  readonly socket: net.Socket | null;
+  /** What answers for endpoints and options (a `net.Socket`, the native socket; `null` for a plain Duplex). */
+  readonly socket: TransportSocket | null;
   /** How many times reading was started on the handle (each start is an `epoll_ctl`); 0 on chunk transports. */
   readonly readStarts: number;
   startRead(buf: Uint8Array): void;

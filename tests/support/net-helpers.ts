@@ -2,7 +2,20 @@ import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IoContext, TcpAcceptor, TrackingAllocator, UnixAcceptor, type BasicAcceptor, type BasicStreamSocket, type TcpSocket } from '../../src/index.js';
+import {
+  IoContext,
+  TcpAcceptor,
+  TrackingAllocator,
+  UnixAcceptor,
+  defaultTransport,
+  type BasicAcceptor,
+  type BasicStreamSocket,
+  type TcpSocket,
+  type TransportKind,
+} from '../../src/index.js';
+
+/** The transport this run's sockets use unless a test asks for one (PROACTOR_TRANSPORT, else native where built). */
+export const TRANSPORT: TransportKind = defaultTransport();
 
 /** A context over a TrackingAllocator, the tests' usual start. */
 export function trackedContext(): { ctx: IoContext; tracking: TrackingAllocator } {
@@ -91,9 +104,9 @@ export function collect(s: net.Socket): Promise<Buffer> {
   });
 }
 
-/** An acceptor on 127.0.0.1 port 0 and its port. */
-export function localAcceptor(ctx: IoContext): { acceptor: TcpAcceptor; port: number } {
-  const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 });
+/** An acceptor on 127.0.0.1 port 0 and its port (its sockets on `transport`, else the default one). */
+export function localAcceptor(ctx: IoContext, transport?: TransportKind): { acceptor: TcpAcceptor; port: number } {
+  const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 }, transport === undefined ? {} : { transport });
   return { acceptor, port: acceptor.localEndpoint().port };
 }
 
@@ -127,8 +140,9 @@ export function acceptOne<S>(acceptor: BasicAcceptor<S>): Promise<S> {
  */
 export async function connectedPair(
   on: { ctx: IoContext; tracking: TrackingAllocator } = trackedContext(),
+  transport?: TransportKind,
 ): Promise<{ ctx: IoContext; tracking: TrackingAllocator; sock: TcpSocket; peer: net.Socket }> {
-  const { acceptor, port } = localAcceptor(on.ctx);
+  const { acceptor, port } = localAcceptor(on.ctx, transport);
   const pair = await acceptedPair(on, acceptor, () => nodeClient(port));
   pair.peer.setNoDelay(true);
   return pair;

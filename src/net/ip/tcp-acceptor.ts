@@ -7,6 +7,9 @@ import { inClusterWorker, listenThroughCluster } from '../cluster-listen.js';
 import { checkPort, familyOf, hostOf, type Endpoint, type HostPort } from '../endpoint.js';
 import { errnoError } from '../errno.js';
 import { TcpSocket } from './tcp-socket.js';
+import { NativeServerHandle } from '../native/native-server.js';
+import type { TransportKind } from '../stream-transport.js';
+import { defaultTransport, nativeAddonFor, transportOption } from '../transport-choice.js';
 import { describeValue } from '../../errors/describe-value.js';
 
 /**
@@ -43,6 +46,12 @@ export interface TcpAcceptorOptions {
    * sharing the primary's.
    */
   readonly reusePort?: boolean;
+  /**
+   * The transport of the accepted sockets: `'native'`, `'handle'` or
+   * `'chunk'`; absent: `defaultTransport()`. `'native'` where the addon does
+   * not load throws `IoError` `invalid_argument`.
+   */
+  readonly transport?: TransportKind;
 }
 
 /** libuv's `UV_TCP_REUSEPORT` bind flag (libuv 1.49, the release Node 22.12 and 23.1 ship). */
@@ -81,9 +90,6 @@ export function createServerHandle(what: string): CreateServerHandle {
   return create;
 }
 
-function wrapAccepted(ctx: IoContext, client: ClientHandle): TcpSocket {
-  return TcpSocket.fromAcceptedHandle(ctx, client);
-}
 
 /** The endpoint a listening handle is bound to, as `getsockname` tells it. */
 function endpointOf(handle: { getsockname(out: Record<string, unknown>): number }, host: string, port: number): Endpoint {
@@ -144,8 +150,12 @@ export class TcpAcceptor extends BasicAcceptor<TcpSocket> {
     const backlog = backlogOf(options, 'TcpAcceptor');
     if (options.reuseAddress !== undefined && typeof options.reuseAddress !== 'boolean') throw new TypeError(`TcpAcceptor: reuseAddress must be a boolean, got ${describeValue(options.reuseAddress)}`);
     const flags = bindFlagsOf(options);
+    const transport = transportOption(options, 'TcpAcceptor') ?? defaultTransport();
+    const socketOptions = { transport };
+    const wrap = (c: IoContext, client: ClientHandle): TcpSocket => TcpSocket.fromAcceptedHandle(c, client, socketOptions);
     if (flags === 0 && inClusterWorker()) {
-      super(ctx, 'TcpAcceptor', null, backlog, wrapAccepted);
+      // The primary's listening handle is Node's: its connections go to the handle transport whatever was asked.
+      super(ctx, 'TcpAcceptor', null, backlog, wrap);
       listenThroughCluster({ host, port, backlog }, (err, shared) => {
         if (shared === null) {
           this.failListen(err!);
@@ -156,10 +166,11 @@ export class TcpAcceptor extends BasicAcceptor<TcpSocket> {
       });
       return;
     }
-    const handle = createServerHandle('TcpAcceptor')(host, port, family, undefined, flags);
+    const addon = nativeAddonFor(transport, 'TcpAcceptor');
+    const handle = addon !== null ? NativeServerHandle.bind(addon, { address: host, port }, flags) : createServerHandle('TcpAcceptor')(host, port, family, undefined, flags);
     if (typeof handle === 'number') throw errnoError(handle, 'bind', { address: host, port });
     listenOn(handle, backlog, { address: host, port });
-    super(ctx, 'TcpAcceptor', handle, backlog, wrapAccepted);
+    super(ctx, 'TcpAcceptor', handle, backlog, wrap);
     this.#endpoint = endpointOf(handle, host, port);
   }
 

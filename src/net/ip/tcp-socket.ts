@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import type { IoContext } from '../../io-context/io-context.js';
 import type { CompletionResult, CompletionToken } from '../../tokens/completion-token.js';
-import { BasicStreamSocket } from '../basic-stream-socket.js';
+import { BasicStreamSocket, type StreamSocketOptions } from '../basic-stream-socket.js';
 import { checkPort, familyOf, hostOf, type ConnectTarget, type Endpoint } from '../endpoint.js';
 import { IoError } from '../../errors/io-error.js';
 import { describeValue } from '../../errors/describe-value.js';
@@ -45,9 +45,9 @@ import { describeValue } from '../../errors/describe-value.js';
  * @category Stream sockets
  */
 export class TcpSocket extends BasicStreamSocket {
-  /** An unopened socket: `asyncConnect` opens and connects it. */
-  constructor(ctx: IoContext) {
-    super(ctx, 'TcpSocket');
+  /** An unopened socket: `asyncConnect` opens and connects it (on `options.transport`, else `defaultTransport()`). */
+  constructor(ctx: IoContext, options?: StreamSocketOptions) {
+    super(ctx, 'TcpSocket', options);
   }
 
   /**
@@ -80,9 +80,9 @@ export class TcpSocket extends BasicStreamSocket {
     return s;
   }
 
-  /** @internal Wraps a TCP handle accepted by `TcpAcceptor` (reading stopped). */
-  static fromAcceptedHandle(ctx: IoContext, handle: unknown): TcpSocket {
-    const s = new TcpSocket(ctx);
+  /** @internal Wraps a TCP handle (or native socket) accepted by `TcpAcceptor` (reading stopped). */
+  static fromAcceptedHandle(ctx: IoContext, handle: unknown, options?: StreamSocketOptions): TcpSocket {
+    const s = new TcpSocket(ctx, options);
     s.core.acceptHandle(handle);
     return s;
   }

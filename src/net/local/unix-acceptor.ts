@@ -6,6 +6,9 @@ import { errnoError } from '../errno.js';
 import { createServerHandle } from '../ip/tcp-acceptor.js';
 import { pathOf, type LocalEndpoint } from './local-endpoint.js';
 import { UnixSocket } from './unix-socket.js';
+import { NativeServerHandle } from '../native/native-server.js';
+import type { TransportKind } from '../stream-transport.js';
+import { defaultTransport, nativeAddonFor, transportOption } from '../transport-choice.js';
 
 /**
  * Options for `new UnixAcceptor(ctx, endpoint, options)`.
@@ -23,6 +26,12 @@ export interface UnixAcceptorOptions {
    * connections wait here for an `asyncAccept` before new ones are closed.
    */
   readonly backlog?: number;
+  /**
+   * The transport of the accepted sockets: `'native'`, `'handle'` or
+   * `'chunk'`; absent: `defaultTransport()`. `'native'` where the addon does
+   * not load throws `IoError` `invalid_argument`.
+   */
+  readonly transport?: TransportKind;
 }
 
 /**
@@ -63,7 +72,9 @@ export class UnixAcceptor extends BasicAcceptor<UnixSocket> {
     checkIoContext(ctx, 'UnixAcceptor');
     const path = pathOf(endpoint, 'UnixAcceptor');
     const backlog = backlogOf(options, 'UnixAcceptor');
-    const wrap = (c: IoContext, client: ClientHandle): UnixSocket => UnixSocket.fromAcceptedHandle(c, client, path);
+    const transport = transportOption(options, 'UnixAcceptor') ?? defaultTransport();
+    const socketOptions = { transport };
+    const wrap = (c: IoContext, client: ClientHandle): UnixSocket => UnixSocket.fromAcceptedHandle(c, client, path, socketOptions);
     if (inClusterWorker()) {
       super(ctx, 'UnixAcceptor', null, backlog, wrap);
       this.#endpoint = { path };
@@ -74,7 +85,8 @@ export class UnixAcceptor extends BasicAcceptor<UnixSocket> {
       return;
     }
     // Node's factory makes a pipe handle and binds it to the path for port and address type -1.
-    const handle = createServerHandle('UnixAcceptor')(path, -1, -1);
+    const addon = nativeAddonFor(transport, 'UnixAcceptor');
+    const handle = addon !== null ? NativeServerHandle.bind(addon, { path }) : createServerHandle('UnixAcceptor')(path, -1, -1);
     if (typeof handle === 'number') throw errnoError(handle, 'bind', { path });
     listenOn(handle, backlog, { path });
     super(ctx, 'UnixAcceptor', handle, backlog, wrap);

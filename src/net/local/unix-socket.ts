@@ -1,6 +1,6 @@
 import type { IoContext } from '../../io-context/io-context.js';
 import type { CompletionResult, CompletionToken } from '../../tokens/completion-token.js';
-import { BasicStreamSocket } from '../basic-stream-socket.js';
+import { BasicStreamSocket, type StreamSocketOptions } from '../basic-stream-socket.js';
 import { pathOf, type LocalEndpoint } from './local-endpoint.js';
 
 /**
@@ -30,14 +30,14 @@ export class UnixSocket extends BasicStreamSocket {
   #local = '';
   #remote = '';
 
-  /** An unopened socket: `asyncConnect` opens and connects it. */
-  constructor(ctx: IoContext) {
-    super(ctx, 'UnixSocket');
+  /** An unopened socket: `asyncConnect` opens and connects it (on `options.transport`, else `defaultTransport()`). */
+  constructor(ctx: IoContext, options?: StreamSocketOptions) {
+    super(ctx, 'UnixSocket', options);
   }
 
-  /** @internal Wraps a pipe handle accepted by `UnixAcceptor` on `path` (reading stopped). */
-  static fromAcceptedHandle(ctx: IoContext, handle: unknown, path: string): UnixSocket {
-    const s = new UnixSocket(ctx);
+  /** @internal Wraps a pipe handle (or native socket) accepted by `UnixAcceptor` on `path` (reading stopped). */
+  static fromAcceptedHandle(ctx: IoContext, handle: unknown, path: string, options?: StreamSocketOptions): UnixSocket {
+    const s = new UnixSocket(ctx, options);
     s.#local = path;
     s.core.acceptHandle(handle);
     return s;

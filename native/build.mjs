@@ -1,0 +1,34 @@
+// Builds the native transport's addon (build/Release/proactor_native.node) with node-gyp.
+// Optional by design: when it cannot be built (no compiler, no Node headers, no node-gyp) the
+// install still succeeds, this prints why, and proactor uses its JavaScript transports.
+// PROACTOR_SKIP_NATIVE=1 skips the build.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function skip(reason, output = '') {
+  const tail = output.trim().split('\n').slice(-15).join('\n');
+  console.warn(`proactor: the native transport was not built (${reason}); sockets will use the JavaScript transports.`);
+  if (tail !== '') console.warn(tail);
+  process.exit(0);
+}
+
+if (process.env.PROACTOR_SKIP_NATIVE === '1') skip('PROACTOR_SKIP_NATIVE=1');
+
+// npm passes its bundled node-gyp to scripts; otherwise look on PATH.
+const gyp = process.env.npm_config_node_gyp;
+const command = gyp && fs.existsSync(gyp) ? process.execPath : 'node-gyp';
+const args = gyp && fs.existsSync(gyp) ? [gyp, 'rebuild'] : ['rebuild'];
+// Headers of the running Node when they are installed beside it, so nothing is downloaded.
+const headers = path.resolve(path.dirname(process.execPath), '..', 'include', 'node', 'node_api.h');
+if (!process.env.npm_config_nodedir && fs.existsSync(headers)) args.push(`--nodedir=${path.resolve(headers, '..', '..', '..')}`);
+
+const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: 300_000 });
+if (result.error) skip(`${command} could not run: ${result.error.message}`);
+if (result.status !== 0) skip(`node-gyp exited with ${result.status ?? result.signal}`, `${result.stdout}\n${result.stderr}`);
+const built = path.join(root, 'build', 'Release', 'proactor_native.node');
+if (!fs.existsSync(built)) skip(`node-gyp left no ${path.relative(root, built)}`);
+console.log(`proactor: built the native transport (${path.relative(root, built)})`);
