@@ -493,7 +493,8 @@ function main(): void {
     ssl = new SslContext({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), ALPNProtocols: ['http/1.1'] });
   }
   const ctx = new IoContext();
-  const acceptor = new TcpAcceptor(ctx, { host: options.host, port: options.port });
+  // With --tls, the handle transport, so node:tls takes each socket over in C++ (SslStream's native route).
+  const acceptor = new TcpAcceptor(ctx, { host: options.host, port: options.port }, options.tls ? { transport: 'handle' } : {});
   const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM');
   const connections = new Set<Connection>();
 

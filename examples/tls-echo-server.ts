@@ -138,7 +138,8 @@ function main(): void {
   }
   const ssl = new SslContext({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) });
   const ctx = new IoContext();
-  const acceptor = new TcpAcceptor(ctx, { host: options.host, port: options.port });
+  // The handle transport, so node:tls takes each socket over in C++ (SslStream's native route).
+  const acceptor = new TcpAcceptor(ctx, { host: options.host, port: options.port }, { transport: 'handle' });
   const sessions = new Set<Session>();
   const onAccept = (err: IoError | null, socket: TcpSocket): void => {
     if (err !== null) {

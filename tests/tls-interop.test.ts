@@ -57,7 +57,7 @@ describe('SslStream interoperates with node:tls and OpenSSL', () => {
       { ALPNProtocols: ['x-test', 'http/1.1'] },
     );
     const { ctx, tracking } = trackedContext();
-    const socket = new TcpSocket(ctx);
+    const socket = new TcpSocket(ctx, { transport: 'handle' });
     const stream = new SslStream(socket, new SslContext({ ca: certs.ca, ALPNProtocols: ['x-test'] }), { servername: 'localhost' });
     const alloc = new HandlerAllocator();
     const lines = new DynamicBuffer();
@@ -180,6 +180,41 @@ describe('SslStream interoperates with node:tls and OpenSSL', () => {
     await running;
     expect(protocol).toBe('TLSv1.2');
   });
+});
+
+/** Whether this process loads the native transport's addon (asking for it elsewhere is an IoError). */
+function nativeTransportLoads(): boolean {
+  const { ctx } = trackedContext();
+  try {
+    new TcpSocket(ctx, { transport: 'native' }).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+(nativeTransportLoads() ? test : test.skip)('over a socket on the native transport (no Node socket to hand node:tls) SslStream takes the bridge route', async () => {
+  const { ctx, tracking } = trackedContext();
+  const server = tlsEchoServer(ctx);
+  const socket = new TcpSocket(ctx, { transport: 'native' });
+  const stream = new SslStream(socket, clientContext(), { servername: 'localhost' });
+  const lines = new DynamicBuffer();
+  let echoed = '';
+  const done = (async (): Promise<void> => {
+    await socket.asyncConnect({ host: '127.0.0.1', port: server.port }, usePromise);
+    await stream.asyncHandshake('client', usePromise);
+    await asyncWrite(stream, Buffer.from('over the addon\n'), usePromise);
+    const n = await asyncReadUntil(stream, lines, '\n', usePromise);
+    echoed = Buffer.from(lines.data().subarray(0, n)).toString();
+    stream.close();
+    server.stop();
+  })();
+  await ctx.run();
+  await done;
+  expect(socket.transport).toBe('native');
+  expect(stream.route).toBe('bridge');
+  expect(echoed).toBe('over the addon\n');
+  expect(tracking.live).toBe(0);
 });
 
 test('serverContext is reusable across streams', () => {

@@ -93,7 +93,8 @@ export interface EchoServerStats {
  * stays open until `stop()`.
  */
 export function tlsEchoServer(ctx: IoContext, ssl: SslContext = serverContext()): { port: number; stats: EchoServerStats; streams: SslStream[]; stop(): void } {
-  const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 });
+  // The handle transport: node:tls takes its sockets over (the native route); an addon socket would be bridged.
+  const acceptor = new TcpAcceptor(ctx, { host: '127.0.0.1', port: 0 }, { transport: 'handle' });
   const stats: EchoServerStats = { handshakes: 0, failures: [], sessions: 0 };
   const streams: SslStream[] = [];
   const accept = (): void => {
