@@ -3,7 +3,8 @@
  *
  * The stream-socket suite runs once per transport: every test on the default transport (the native
  * one where its addon is built, else the handle one), then the stream tests again with
- * PROACTOR_TRANSPORT forcing each other transport (tests/support/transport-env.cjs).
+ * PROACTOR_TRANSPORT forcing each other transport (tests/support/transport-env.cjs); the UDP tests
+ * run again on the handle project, for the datagram path without the native addon's reads and sends.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,6 +20,8 @@ const base = {
 
 /** The stream tests (TCP and Unix sockets, their composed operations and cancellation), not the UDP ones. */
 const STREAM_TESTS = ['**/net-!(udp-)*.test.ts', '**/cancellation-socket.test.ts'];
+/** The UDP tests: run again on the handle project, whose datagram sockets then use the handle path without the native reads. */
+const UDP_TESTS = ['**/net-udp-*.test.ts', '**/reliability-udp-flood.test.ts'];
 
 const nativeBuilt = fs.existsSync(path.join(__dirname, 'build', 'Release', 'proactor_native.node')) || Boolean(process.env.PROACTOR_NATIVE_ADDON);
 const forced = process.env.PROACTOR_TRANSPORT;
@@ -32,7 +35,7 @@ module.exports = {
     ...others.map((transport) => ({
       ...base,
       displayName: transport,
-      testMatch: STREAM_TESTS,
+      testMatch: transport === 'handle' ? [...STREAM_TESTS, ...UDP_TESTS] : STREAM_TESTS,
       globals: { PROACTOR_TRANSPORT: transport },
       setupFiles: ['<rootDir>/tests/support/transport-env.cjs'],
     })),

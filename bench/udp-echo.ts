@@ -29,6 +29,7 @@
  * 64,1200).
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { heapFrom, installCleanup, killAllChildren, sleep, startServer, type RunningServer } from './echo-process.js';
@@ -47,8 +48,10 @@ const ROOT = repoRoot();
 export const UDP_FLOOR = 1.1;
 const OUTSTANDING = 64;
 
-export type UdpServerName = 'proactor' | 'node:dgram';
-const SERVERS: readonly UdpServerName[] = ['proactor', 'node:dgram'];
+/** `proactor` on its default path (the native one where the addon is built); `proactor-handle` forced onto the handle path, to show what the native path adds. */
+export type UdpServerName = 'proactor' | 'proactor-handle' | 'node:dgram';
+const NATIVE_BUILT = fs.existsSync(path.join(ROOT, 'build', 'Release', 'proactor_native.node'));
+const SERVERS: readonly UdpServerName[] = NATIVE_BUILT ? ['proactor', 'proactor-handle', 'node:dgram'] : ['proactor', 'node:dgram'];
 
 /** What `udp-load --mode echo` prints. */
 export interface UdpLoadResult {
@@ -97,6 +100,12 @@ export interface UdpRow {
   proactorP99us: number;
   nodeP99us: number;
   copiesPerDatagram: number;
+  /** The handle path's datagrams per second (NaN where the native path is not built, so both proactor runs are the handle path). */
+  handlePerSecond: number;
+  /** Median of the per-repetition ratios proactor / proactor-handle (NaN without the native path). */
+  ratioVsHandle: number;
+  handleCpuMicros: number;
+  handleHeapPerDatagram: number;
 }
 
 export interface UdpBenchmarkResult {
@@ -163,11 +172,12 @@ function copiesFrom(output: readonly string[]): number | null {
 
 async function runCell(server: UdpServerName, size: number, rep: number, load: string, seconds: number, warmup: number): Promise<UdpCell> {
   const cell: UdpCell = { size, server, rep, load: null, heap: null, copiesPerDatagram: null, error: null };
-  const script = server === 'proactor' ? path.join(ROOT, 'dist', 'examples', 'udp-echo-server.js') : path.join(ROOT, 'dist', 'bench', 'node-udp-echo-server.js');
+  const script = server !== 'node:dgram' ? path.join(ROOT, 'dist', 'examples', 'udp-echo-server.js') : path.join(ROOT, 'dist', 'bench', 'node-udp-echo-server.js');
   const probe = pathToFileURL(path.join(ROOT, 'dist', 'bench', 'heap-probe.js')).href;
   let running: RunningServer | null = null;
   try {
-    running = await startServer(process.execPath, ['--expose-gc', '--import', probe, script], ROOT, null);
+    const env: Record<string, string> = server === 'proactor-handle' ? { PROACTOR_TRANSPORT: 'handle' } : {};
+    running = await startServer(process.execPath, ['--expose-gc', '--import', probe, script], ROOT, null, env);
     const args = ['--port', String(portOf(running)), '--size', String(size), '--outstanding', String(OUTSTANDING)];
     args.push('--warmup', String(warmup), '--duration', String(seconds), '--signal-pid', String(running.child.pid));
     cell.load = (await runUdpLoad(load, args, warmup + seconds + 30)) as unknown as UdpLoadResult;
@@ -180,7 +190,7 @@ async function runCell(server: UdpServerName, size: number, rep: number, load: s
     if (running !== null) {
       const code = await running.stop();
       if (code !== 0 && cell.error === null) cell.error = `the server exited with ${String(code)} on SIGTERM`;
-      if (server === 'proactor') cell.copiesPerDatagram = copiesFrom(running.output);
+      if (server !== 'node:dgram') cell.copiesPerDatagram = copiesFrom(running.output);
     }
   }
   return cell;
@@ -192,12 +202,17 @@ export function summarizeUdp(cells: readonly UdpCell[], sizes: readonly number[]
     const of = (server: UdpServerName): UdpCell[] => cells.filter((c) => c.size === size && c.server === server && c.load !== null);
     const p = of('proactor');
     const n = of('node:dgram');
-    const ratios: number[] = [];
-    for (let rep = 0; rep < reps; rep++) {
-      const a = p.find((c) => c.rep === rep)?.load?.roundTripsPerSecond;
-      const b = n.find((c) => c.rep === rep)?.load?.roundTripsPerSecond;
-      if (a !== undefined && b !== undefined && b > 0) ratios.push(a / b);
-    }
+    const h = of('proactor-handle');
+    const paired = (other: readonly UdpCell[]): number[] => {
+      const out: number[] = [];
+      for (let rep = 0; rep < reps; rep++) {
+        const a = p.find((c) => c.rep === rep)?.load?.roundTripsPerSecond;
+        const b = other.find((c) => c.rep === rep)?.load?.roundTripsPerSecond;
+        if (a !== undefined && b !== undefined && b > 0) out.push(a / b);
+      }
+      return out;
+    };
+    const ratios = paired(n);
     const med = (list: readonly UdpCell[], f: (c: UdpCell) => number | undefined): number =>
       median(list.map(f).filter((v): v is number => v !== undefined));
     const ratio = median(ratios);
@@ -217,6 +232,10 @@ export function summarizeUdp(cells: readonly UdpCell[], sizes: readonly number[]
       proactorP99us: med(p, (c) => c.load?.p99us),
       nodeP99us: med(n, (c) => c.load?.p99us),
       copiesPerDatagram: med(p, (c) => c.copiesPerDatagram ?? undefined),
+      handlePerSecond: h.length === 0 ? NaN : med(h, (c) => c.load?.roundTripsPerSecond),
+      ratioVsHandle: h.length === 0 ? NaN : median(paired(h)),
+      handleCpuMicros: h.length === 0 ? NaN : med(h, (c) => c.heap?.cpuMicrosPerRoundTrip),
+      handleHeapPerDatagram: h.length === 0 ? NaN : med(h, (c) => c.heap?.bytesPerRoundTrip),
     };
   });
 }
@@ -264,18 +283,22 @@ function percent(n: number): string {
 }
 
 export function formatUdpEchoBenchmark(r: UdpBenchmarkResult): string {
+  const withHandle = r.rows.some((row) => Number.isFinite(row.ratioVsHandle));
   const lines = [
     `UDP echo, ${OUTSTANDING} outstanding requests from bench/load/udp-load.c (every byte checked, a request unanswered in 200 ms counted lost), ` +
-      `Node ${r.node}, ${r.reps} interleaved repetitions of ${r.seconds} s, medians. One round trip = one datagram received and one sent by the server.`,
+      `Node ${r.node}, ${r.reps} interleaved repetitions of ${r.seconds} s, medians. One round trip = one datagram received and one sent by the server.` +
+      (withHandle ? ' proactor runs on its default (native) datagram path; "handle" is the same server forced onto the handle path (PROACTOR_TRANSPORT=handle) in the same repetitions.' : ''),
     '',
-    `| size | proactor datagrams/s | node:dgram datagrams/s | ratio (floor ${UDP_FLOOR}×) | loss proactor / node:dgram | heap B per datagram received + sent, proactor / node:dgram | CPU µs per round trip, proactor / node:dgram | p99 µs, proactor / node:dgram | copies per datagram (proactor) |`,
-    '|---|---|---|---|---|---|---|---|---|',
+    `| size | proactor datagrams/s | node:dgram datagrams/s | ratio (floor ${UDP_FLOOR}×) | loss proactor / node:dgram | heap B per datagram received + sent, proactor / node:dgram | CPU µs per round trip, proactor / node:dgram | p99 µs, proactor / node:dgram | copies per datagram (proactor) |` +
+      (withHandle ? ' handle path datagrams/s | proactor ÷ handle path | handle path CPU µs / heap B per round trip |' : ''),
+    '|---|---|---|---|---|---|---|---|---|' + (withHandle ? '---|---|---|' : ''),
   ];
   for (const row of r.rows) {
     lines.push(
       `| ${row.size} B | ${rate(row.proactorPerSecond)} | ${rate(row.nodePerSecond)} | ${fixed(row.ratio, 2)}× ${row.meetsFloor ? 'meets' : 'misses'} (runs ${fixed(Math.min(...row.ratios), 2)}–${fixed(Math.max(...row.ratios), 2)}×) | ` +
         `${percent(row.proactorLoss)} / ${percent(row.nodeLoss)} | ${fixed(row.proactorHeapPerDatagram, 0)} / ${fixed(row.nodeHeapPerDatagram, 0)} | ` +
-        `${fixed(row.proactorCpuMicros, 1)} / ${fixed(row.nodeCpuMicros, 1)} | ${fixed(row.proactorP99us, 0)} / ${fixed(row.nodeP99us, 0)} | ${fixed(row.copiesPerDatagram, 2)} |`,
+        `${fixed(row.proactorCpuMicros, 1)} / ${fixed(row.nodeCpuMicros, 1)} | ${fixed(row.proactorP99us, 0)} / ${fixed(row.nodeP99us, 0)} | ${fixed(row.copiesPerDatagram, 2)} |` +
+        (withHandle ? ` ${rate(row.handlePerSecond)} | ${fixed(row.ratioVsHandle, 2)}× | ${fixed(row.handleCpuMicros, 1)} / ${fixed(row.handleHeapPerDatagram, 0)} |` : ''),
     );
   }
   const failed = r.cells.filter((c) => c.error !== null);

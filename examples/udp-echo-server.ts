@@ -98,9 +98,11 @@ async function main(): Promise<void> {
   const server = new EchoServer(socket);
 
   const signals = new SignalSet(ctx, 'SIGINT', 'SIGTERM');
+  let path = socket.transport;
   signals.asyncWait((err) => {
     if (err !== null) return;
     signals.clear(); // a second Ctrl-C gets Node's default action again
+    path = socket.transport; // how the datagrams went: null once closed
     socket.close();
   });
 
@@ -118,8 +120,8 @@ async function main(): Promise<void> {
     server.receive();
   });
   const handlers = await running;
-  const { received, dropped, filtered, copies } = socket.datagramStats();
-  console.log(`stopped after ${handlers} handlers; echoed ${server.echoed} datagrams (${server.bytes} bytes); received ${received}, dropped ${dropped}, filtered ${filtered}, copied ${copies}; ${server.memory()}`);
+  const { received, dropped, filtered, copies, directReads } = socket.datagramStats();
+  console.log(`stopped after ${handlers} handlers; echoed ${server.echoed} datagrams (${server.bytes} bytes); received ${received}, dropped ${dropped}, filtered ${filtered}, copied ${copies}, read in place ${directReads} (${path ?? 'no'} path); ${server.memory()}`);
   console.log(`allocation statistics:\n${formatAllocationStats(ctx.allocationStats())}`);
 }
 

@@ -30,10 +30,15 @@
 #define NAPI_VERSION 8
 #endif
 #include <node_api.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
+#ifndef _WIN32
+#include <netinet/in.h>
+#include <sys/socket.h>
+#endif
 
 #define EV_READ 1       /* value: bytes landed in the read buffer */
 #define EV_EOF 2        /* the peer finished sending */
@@ -96,6 +101,12 @@ struct pstate {
   uint32_t open_handles;
   int torn_down;
   int check_closed;
+  int32_t* from;     /* the sender of the last datagram udpReceive read (see js_udp_receive) */
+  napi_ref from_ref;
+  struct sockaddr_storage from_addr; /* the same sender, for udpSenderName */
+  char send_host[64]; /* the last address udpSend parsed, and its sockaddr */
+  struct sockaddr_storage send_addr;
+  int32_t send_port;
 };
 
 /* ---------- helpers ---------- */
@@ -677,6 +688,147 @@ static napi_value js_open_handles(napi_env env, napi_callback_info info) {
   return int_value(env, (int32_t)state_of(env)->open_handles);
 }
 
+/* ---------- datagrams: speculative system calls on a UDP socket's descriptor ----------
+ *
+ * A datagram socket stays a Node UDP handle (bind, options, connect, close
+ * and the wait for readability are Node's); these two calls read or send
+ * one datagram on its descriptor at once, without waiting, as asio tries an
+ * operation before it waits for readiness. A datagram read this way lands
+ * in the caller's buffer, with no Node buffer, sender object or callback
+ * made for it. Nothing is kept after the call returns.
+ */
+
+#ifndef _WIN32
+static int32_t status_of_errno(int e) {
+  return e == EWOULDBLOCK ? UV_EAGAIN : -e; /* libuv's statuses are negated errno values on Unix */
+}
+
+/* The descriptor and the typed array of a call (fd, buf, ...); 0 when either is not what it should be. */
+static int fd_and_buf(napi_env env, napi_value* argv, int32_t* fd, char** data, size_t* len) {
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  void* base;
+  if (napi_get_value_int32(env, argv[0], fd) != napi_ok || *fd < 0) return 0;
+  if (napi_is_typedarray(env, argv[1], &is_ta) != napi_ok || !is_ta) return 0;
+  if (napi_get_typedarray_info(env, argv[1], &tt, len, &base, NULL, NULL) != napi_ok) return 0;
+  if (tt != napi_uint8_array) return 0;
+  *data = base;
+  return 1;
+}
+
+/*
+ * udpReceive(fd, buf): the length of one datagram read now into buf (cut to
+ * buf's length, the rest of it dropped, as recvfrom does), with its sender
+ * in the udpFrom array: [family 4 or 6, port, 4 address words (network
+ * order), scope id]. UV_EAGAIN when none is waiting, or another libuv
+ * status (ECONNREFUSED on a connected socket after an ICMP error).
+ */
+static napi_value js_udp_receive(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  char* data;
+  size_t len;
+  if (argc < 2 || !fd_and_buf(env, argv, &fd, &data, &len)) return int_value(env, UV_EINVAL);
+  struct sockaddr_storage addr;
+  socklen_t alen;
+  ssize_t n;
+  do {
+    alen = sizeof addr;
+    n = recvfrom(fd, len == 0 ? NULL : data, len, MSG_DONTWAIT, (struct sockaddr*)&addr, &alen);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return int_value(env, status_of_errno(errno));
+  pstate* st = state_of(env);
+  int32_t* from = st->from;
+  memset(from, 0, 7 * sizeof(int32_t));
+  memcpy(&st->from_addr, &addr, alen < sizeof addr ? alen : sizeof addr);
+  if (addr.ss_family == AF_INET6) {
+    struct sockaddr_in6* a6 = (struct sockaddr_in6*)&addr;
+    from[0] = 6;
+    from[1] = ntohs(a6->sin6_port);
+    memcpy(from + 2, &a6->sin6_addr, 16);
+    from[6] = (int32_t)a6->sin6_scope_id;
+  } else if (addr.ss_family == AF_INET) {
+    struct sockaddr_in* a4 = (struct sockaddr_in*)&addr;
+    from[0] = 4;
+    from[1] = ntohs(a4->sin_port);
+    memcpy(from + 2, &a4->sin_addr, 4);
+  }
+  return int_value(env, (int32_t)n);
+}
+
+/*
+ * udpSenderName(): the address of the last datagram's sender as text, as
+ * Node writes it (inet_ntop; a link-local IPv6 address with its interface
+ * after '%'). Called only when the udpFrom words name a sender not seen
+ * just before, so a stream of datagrams from one peer makes no string.
+ */
+static napi_value js_udp_sender_name(napi_env env, napi_callback_info info) {
+  (void)info;
+  pstate* st = state_of(env);
+  char ip[INET6_ADDRSTRLEN + UV_IF_NAMESIZE + 2] = "";
+  if (st->from_addr.ss_family == AF_INET6) {
+    struct sockaddr_in6* a6 = (struct sockaddr_in6*)&st->from_addr;
+    uv_inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof ip);
+    if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr) && a6->sin6_scope_id > 0) {
+      size_t at = strlen(ip);
+      size_t rest = sizeof ip - at - 1;
+      ip[at] = '%';
+      if (uv_if_indextoiid(a6->sin6_scope_id, ip + at + 1, &rest) != 0) ip[at] = '\0';
+    }
+  } else if (st->from_addr.ss_family == AF_INET) {
+    uv_inet_ntop(AF_INET, &((struct sockaddr_in*)&st->from_addr)->sin_addr, ip, sizeof ip);
+  }
+  napi_value out;
+  CHECK(napi_create_string_latin1(env, ip, NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+/*
+ * udpSend(fd, buf, host, port): sends buf as one datagram now, to host:port
+ * (an IP address in text), or to the connected peer when host is ''. The
+ * bytes sent, UV_EAGAIN when the socket's send buffer is full (nothing was
+ * sent), or another libuv status (EMSGSIZE, EACCES for a broadcast
+ * address without SO_BROADCAST, ...).
+ */
+static napi_value js_udp_send(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  char* data;
+  size_t len;
+  if (argc < 4 || !fd_and_buf(env, argv, &fd, &data, &len)) return int_value(env, UV_EINVAL);
+  pstate* st = state_of(env);
+  char host[64];
+  size_t hlen = 0;
+  int32_t port = 0;
+  if (napi_get_value_string_utf8(env, argv[2], host, sizeof host, &hlen) != napi_ok || hlen + 1 >= sizeof host) return int_value(env, UV_EINVAL);
+  if (napi_get_value_int32(env, argv[3], &port) != napi_ok || port < 0 || port > 65535) return int_value(env, UV_EINVAL);
+  const struct sockaddr* to = NULL;
+  socklen_t tolen = 0;
+  if (hlen > 0) {
+    /* the address text is parsed only when it is not the last one sent to */
+    if (port != st->send_port || strcmp(host, st->send_host) != 0) {
+      st->send_host[0] = '\0';
+      if (uv_ip4_addr(host, port, (struct sockaddr_in*)&st->send_addr) != 0 &&
+          uv_ip6_addr(host, port, (struct sockaddr_in6*)&st->send_addr) != 0)
+        return int_value(env, UV_EINVAL);
+      memcpy(st->send_host, host, hlen + 1);
+      st->send_port = port;
+    }
+    to = (const struct sockaddr*)&st->send_addr;
+    tolen = st->send_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+  }
+  ssize_t n;
+  do {
+    n = sendto(fd, data, len, MSG_DONTWAIT, to, tolen);
+  } while (n < 0 && errno == EINTR);
+  return int_value(env, n < 0 ? status_of_errno(errno) : (int32_t)n);
+}
+#endif
+
 /* ---------- setup ---------- */
 
 static void on_check_close(uv_handle_t* handle) {
@@ -695,8 +847,9 @@ static void teardown(void* data) {
   if (st->deliver != NULL) napi_delete_reference(st->env, st->deliver);
   if (st->resource != NULL) napi_delete_reference(st->env, st->resource);
   if (st->events_ref != NULL) napi_delete_reference(st->env, st->events_ref);
+  if (st->from_ref != NULL) napi_delete_reference(st->env, st->from_ref);
   if (st->async != NULL) napi_async_destroy(st->env, st->async);
-  st->deliver = st->resource = st->events_ref = NULL;
+  st->deliver = st->resource = st->events_ref = st->from_ref = NULL;
   st->async = NULL;
   uv_close((uv_handle_t*)&st->check, on_check_close);
 }
@@ -775,6 +928,19 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value v;
   napi_create_int32(env, BATCH_CAPACITY, &v);
   napi_set_named_property(env, exports, "batchCapacity", v);
+#ifndef _WIN32
+  napi_value from_buffer, from_array;
+  void* from_data;
+  if (napi_create_arraybuffer(env, 8 * sizeof(int32_t), &from_data, &from_buffer) == napi_ok &&
+      napi_create_typedarray(env, napi_int32_array, 8, from_buffer, 0, &from_array) == napi_ok &&
+      napi_create_reference(env, from_array, 1, &st->from_ref) == napi_ok) {
+    st->from = from_data;
+    napi_set_named_property(env, exports, "udpFrom", from_array);
+    make_fn(env, exports, "udpReceive", js_udp_receive, NULL);
+    make_fn(env, exports, "udpSend", js_udp_send, NULL);
+    make_fn(env, exports, "udpSenderName", js_udp_sender_name, NULL);
+  }
+#endif
   return exports;
 }
 

@@ -1,18 +1,21 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UdpSocket, asTuple, cancelAfter, usePromise } from '../src/index.js';
+import { UdpSocket, asTuple, cancelAfter, defaultTransport, usePromise } from '../src/index.js';
 import { disableDatagramHandle } from '../src/net/datagram-handle.js';
 import { nodePeer, refusedCodes, waitFor, withRunningContext } from './support/udp-helpers.js';
 
 /*
- * The two ways a UdpSocket moves datagrams, with the same behaviour: Node's
- * UDP handle driven directly (the default, once the process's first send has
- * taught it Node's request class) and node:dgram's public API (the
- * fallback). Each datagram is copied once into the caller's buffer on both,
- * and counted so.
+ * The ways a UdpSocket moves datagrams, with the same behaviour: Node's UDP
+ * handle driven directly (the default, once the process's first send has
+ * taught it Node's request class; with the native addon's reads and sends
+ * on top where the native transport is the default, the 'native' path) and
+ * node:dgram's public API (the fallback). A datagram that arrives for a
+ * pending receive is copied once into the caller's buffer on each, and
+ * counted so. The suite runs again with PROACTOR_TRANSPORT=handle, so the
+ * plain handle path is tested where the addon is built too.
  */
-const PATHS = ['handle', 'dgram'] as const;
+const PATHS = [defaultTransport() === 'native' ? 'native' : 'handle', 'dgram'] as const;
 
 afterEach(() => {
   disableDatagramHandle(false);
@@ -99,7 +102,8 @@ describe.each(PATHS)('UdpSocket on the %s path', (path) => {
 function runWithQueuedSends(body: string): Promise<Record<string, unknown>> {
   const entry = pathToFileURL(path.join(__dirname, '..', 'dist', 'src', 'index.js')).href;
   const script = `import { IoContext, TrackingAllocator, UdpSocket, makeWorkGuard, usePromise } from ${JSON.stringify(entry)};\nimport dgram from 'node:dgram';\n${body}`;
-  const child = spawn(process.execPath, ['--test-udp-no-try-send', '--input-type=module', '-e', script]);
+  // The handle's own send queue is what is tested: the native path would send at once.
+  const child = spawn(process.execPath, ['--test-udp-no-try-send', '--input-type=module', '-e', script], { env: { ...process.env, PROACTOR_TRANSPORT: 'handle' } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -122,17 +122,21 @@ export abstract class BasicDatagramSocket {
   }
 
   /**
-   * How this socket moves its datagrams once bound: `'handle'` (Node's UDP
-   * handle driven directly: no event emit, lookup or tick per datagram) or
-   * `'dgram'` (node:dgram's public API, where the handle is not usable,
-   * which `transportFallbacks()` then says). `null` before the bind has
-   * completed and once closed. Each datagram is copied once either way
-   * (`datagramStats().copies`).
+   * How this socket moves its datagrams once bound: `'native'` (the handle
+   * path, with datagrams read straight into the receive's buffer and sent at
+   * once by the native addon where the native transport is the default),
+   * `'handle'` (Node's UDP handle driven directly: no event emit, lookup or
+   * tick per datagram) or `'dgram'` (node:dgram's public API, where the
+   * handle is not usable, which `transportFallbacks()` then says). `null`
+   * before the bind has completed and once closed. A datagram is copied at
+   * most once on every path (`datagramStats().copies`; `directReads` counts
+   * the ones read in place). A process's first send goes through node:dgram,
+   * which teaches the handle path Node's request class.
    *
    * @example
    * ```ts
    * await socket.bind({ host: '127.0.0.1', port: 0 }, usePromise);
-   * socket.transport; // 'handle'
+   * socket.transport; // 'native' where the addon is built, else 'handle'
    * ```
    */
   get transport(): DatagramPath | null {

@@ -17,6 +17,9 @@ import { SendToOp } from '../ops/send-to-op.js';
 import type { Handler } from '../tokens/completion-token.js';
 import { DATAGRAM_PENDING, DATAGRAM_SENT, DatagramHandle, type DatagramHandleSink } from './datagram-handle.js';
 import type { Endpoint } from './endpoint.js';
+import { errnoError } from './errno.js';
+import { NativeDatagram, UV_EAGAIN, UV_EINVAL } from './native/native-datagram.js';
+import { defaultTransport } from './transport-choice.js';
 
 /**
  * How many datagrams a datagram socket keeps while no receive is pending;
@@ -57,7 +60,7 @@ export const DATAGRAM_QUEUE_MAX_BYTES = 256 * 1024;
  * @category Datagram sockets
  */
 export interface DatagramStats {
-  /** Datagrams node:dgram delivered to the socket, every one counted. */
+  /** Datagrams the socket received, every one counted. */
   readonly received: number;
   /** Datagrams dropped because no receive was pending and the queue was full (count or bytes). */
   readonly dropped: number;
@@ -71,22 +74,31 @@ export interface DatagramStats {
   readonly copies: number;
   /** The bytes those copies moved (a truncated datagram counts the bytes that fit). */
   readonly bytesCopied: number;
+  /** Datagrams the native path read straight into a receive's buffer: no copy at all. */
+  readonly directReads: number;
 }
 
 /**
- * How a datagram socket moves its datagrams: `'handle'`, Node's UDP handle
- * driven directly (the fast path), or `'dgram'`, node:dgram's public API
- * (where the handle is not usable; said once on `proactor:transport`).
+ * How a datagram socket moves its datagrams:
+ * - `'native'`: the handle path, and a receive started with nothing kept
+ *   first reads the kernel's queue itself through the native addon, straight
+ *   into its buffer (no copy), as asio tries an operation before it waits;
+ *   sends go out at once the same way. The default where the native
+ *   transport is (see `defaultTransport()`);
+ * - `'handle'`: Node's UDP handle driven directly, each datagram copied
+ *   once from Node's buffer;
+ * - `'dgram'`: node:dgram's public API (where the handle is not usable;
+ *   said once on `proactor:transport`).
  *
  * @example
  * ```ts
  * await socket.bind({ host: '127.0.0.1', port: 0 }, usePromise);
- * const path: DatagramPath | null = socket.transport; // 'handle' on every supported Node line
+ * const path: DatagramPath | null = socket.transport; // 'native' where the addon is built, else 'handle'
  * ```
  *
  * @category Datagram sockets
  */
-export type DatagramPath = 'handle' | 'dgram';
+export type DatagramPath = 'native' | 'handle' | 'dgram';
 
 const CLOSED = 0;
 const UNBOUND = 1;
@@ -128,6 +140,8 @@ export class DatagramCore {
   #socket: dgram.Socket | null = null;
   /** The bound socket's UDP handle, driven directly; null on node:dgram's public path. */
   #fast: DatagramHandle | null = null;
+  /** The native path's reads and sends on the handle's descriptor; null on the other paths. */
+  #direct: NativeDatagram | null = null;
   /** Sends handed to node:dgram's public `send` and not completed: the handle path waits for them, so completions stay in order. */
   #dgramSends = 0;
   /** What the current socket's handle reports, made once per socket. */
@@ -165,6 +179,7 @@ export class DatagramCore {
   #filtered = 0;
   #copies = 0;
   #bytesCopied = 0;
+  #directReads = 0;
 
   readonly #service: IoService = {
     shutdown: (): void => {
@@ -204,13 +219,15 @@ export class DatagramCore {
       queuedBytes: this.#bytes,
       copies: this.#copies,
       bytesCopied: this.#bytesCopied,
+      directReads: this.#directReads,
     };
   }
 
   /** How the bound socket moves datagrams; null until the bind completes, and once closed. */
   path(): DatagramPath | null {
     if (this.#state !== BOUND) return null;
-    return this.#fast !== null ? 'handle' : 'dgram';
+    if (this.#fast === null) return 'dgram';
+    return this.#direct !== null ? 'native' : 'handle';
   }
 
   // ---- bind ----
@@ -386,11 +403,48 @@ export class DatagramCore {
         ctx.enqueue(op.finish(err, 0));
         return;
       }
+      // Tried first, as asio does: in a burst the next datagram is already in the kernel's queue.
+      const direct = this.#direct;
+      if (direct !== null && this.#readNow(op, direct)) return;
     }
     this.#receives.push(op);
     this.#register();
     this.#installSlot(op, handler);
     if (this.#fast === null && this.#state === BOUND) this.#upgrade();
+  }
+
+  /**
+   * One datagram for `op` from the kernel's queue, read now: true when `op`
+   * is complete (a datagram, or the error the read gave), false when the
+   * queue is empty and the handle reads again for it.
+   */
+  #readNow(op: ReceiveOp, direct: NativeDatagram): boolean {
+    for (;;) {
+      const n = direct.receive(op.buffer!);
+      if (n === UV_EAGAIN) return false; // the handle reads the next one for it
+      if (n < 0) {
+        this.context.enqueue(op.finish(errnoError(n, 'recvmsg'), 0));
+        return true;
+      }
+      this.#received++;
+      const from = direct.sender();
+      // A datagram from another peer that reached the kernel before the connect.
+      if (this.#connected && (from.port !== this.#peerPort || from.address !== this.#peerAddress)) {
+        this.#filtered++;
+        continue;
+      }
+      this.#directReads++;
+      this.context.enqueue(op.deliver(n, from));
+      return true;
+    }
+  }
+
+  /** Drives bound socket `s` through its handle where the process can (and its descriptor natively, where the addon is). */
+  #attach(s: dgram.Socket): DatagramHandle | null {
+    const fast = DatagramHandle.attach(s, this.#handleSink!);
+    this.#fast = fast;
+    this.#direct = fast !== null && defaultTransport() === 'native' ? NativeDatagram.open(fast.fd()) : null;
+    return fast;
   }
 
   /**
@@ -400,14 +454,26 @@ export class DatagramCore {
    */
   #upgrade(): DatagramHandle | null {
     if (!DatagramHandle.ready()) return null;
-    this.#fast = DatagramHandle.attach(this.#socket!, this.#handleSink!);
-    return this.#fast;
+    return this.#attach(this.#socket!);
   }
 
   #handOver(op: SendToOp): void {
     const s = this.#socket!;
     const fast = this.#fast ?? this.#upgrade();
     if (fast !== null && this.#dgramSends === 0) {
+      const direct = this.#direct;
+      // Sent at once natively while nothing is queued before it; a full send buffer queues it on the handle.
+      if (direct !== null && this.#inFlight.isEmpty()) {
+        const n = direct.send(op.buffer!, op.address, op.port);
+        if (n >= 0) {
+          this.context.enqueue(op.finish(null, op.buffer!.length));
+          return;
+        }
+        if (n !== UV_EAGAIN && n !== UV_EINVAL) {
+          this.context.enqueue(op.finish(errnoError(n, 'send', op.address === '' ? undefined : { address: op.address, port: op.port }), 0));
+          return;
+        }
+      }
       const result = fast.send(op.buffer!, op.address, op.port);
       if (result === DATAGRAM_SENT) this.context.enqueue(op.finish(null, op.buffer!.length));
       else if (result === DATAGRAM_PENDING) this.#inFlight.push(op);
@@ -483,7 +549,7 @@ export class DatagramCore {
     const ctx = this.context;
     this.#state = BOUND;
     const s = this.#socket!;
-    this.#fast = DatagramHandle.attach(s, this.#handleSink!);
+    this.#attach(s);
     const deferred = this.#deferred;
     this.#deferred = [];
     for (const apply of deferred) {
@@ -763,6 +829,7 @@ export class DatagramCore {
     this.#handleSink = null;
     this.#fast?.detach();
     this.#fast = null;
+    this.#direct = null;
     this.#dgramSends = 0;
     try {
       s.close();

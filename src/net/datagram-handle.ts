@@ -8,6 +8,7 @@ interface UdpHandle {
   send(req: object, list: Uint8Array[], count: number, port: number, address: string, hasCallback: boolean): number;
   send(req: object, list: Uint8Array[], count: number, hasCallback: boolean): number;
   onmessage: unknown;
+  readonly fd?: number;
 }
 
 /** Node's `SendWrap` request: made by `new`, completed through `oncomplete(status)` when the send went asynchronous. */
@@ -159,6 +160,12 @@ export class DatagramHandle {
     // Queued: the request belongs to the handle until it completes.
     this.#req = null;
     return DATAGRAM_PENDING;
+  }
+
+  /** The socket's descriptor (-1 where the handle does not tell it). */
+  fd(): number {
+    const fd = this.#handle.fd;
+    return typeof fd === 'number' ? fd : -1;
   }
 
   /** No sink call follows (the socket is being closed). */

@@ -37,6 +37,14 @@ export interface NativeAddon {
   fileno(id: number): number;
   openHandles(): number;
   readonly batchCapacity: number;
+  /** One datagram read now from descriptor `fd` into `buf` (its length, the sender in `udpFrom`), or a status (UV_EAGAIN: none waiting). */
+  udpReceive?(fd: number, buf: Uint8Array): number;
+  /** Sends `buf` as one datagram now (`host` '' on a connected socket): the bytes sent, or a status (UV_EAGAIN: the send buffer is full). */
+  udpSend?(fd: number, buf: Uint8Array, host: string, port: number): number;
+  /** The last sender `udpReceive` saw, as text. */
+  udpSenderName?(): string;
+  /** The last sender: family (4 or 6), port, four address words, scope id. */
+  readonly udpFrom?: Int32Array;
 }
 
 /** The records' event numbers (native/proactor_native.c). */
