@@ -23,6 +23,7 @@
  * times as many so each test lasts about as long).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,14 @@ export interface RedisRun {
   rep: number;
   /** Requests per second by test name (`PING_INLINE`, `SET`, `MSET (10 keys)`…). */
   rates: Record<string, number>;
+  /** The server's CPU time (user + system) over the run, per request of all its tests; null where /proc does not tell. */
+  cpuMicrosPerRequest: number | null;
+}
+
+/** Per pipeline depth: each server's median CPU µs per request, over the whole test mix. */
+export interface RedisCpuRow {
+  pipeline: number;
+  cpu: Partial<Record<RedisServerName, number>>;
 }
 
 export interface RedisRow {
@@ -71,11 +80,15 @@ export interface RedisBenchmarkResult {
   settings: { reps: number; requests: number; clients: number; tests: string; redisVersion: string; loadAverage: number[] };
   runs: RedisRun[];
   rows: RedisRow[];
+  /** Absent in results written before it was measured. */
+  cpu?: RedisCpuRow[];
   /** The floor: mini-redis at least this many times node:net on every row. */
   floor: number;
 }
 
 const FLOOR = 1.3;
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS = 100;
 
 function repoRoot(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -186,6 +199,19 @@ async function stopServer(server: Started): Promise<void> {
   children.delete(server.child);
 }
 
+/** CPU seconds (user + system) process `pid` has used, from /proc; null where that cannot be read. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs redis-benchmark once; resolves with requests per second by test. */
 function redisBenchmark(port: number, pipeline: number, requests: number): Promise<Record<string, number>> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-n', String(requests), '-P', String(pipeline), '-t', TESTS, '--csv'];
@@ -241,6 +267,17 @@ export function summarizeRedisRuns(runs: readonly RedisRun[], reps: number): Red
   return rows;
 }
 
+export function summarizeRedisCpu(runs: readonly RedisRun[]): RedisCpuRow[] {
+  return PIPELINES.map((pipeline) => {
+    const cpu: Partial<Record<RedisServerName, number>> = {};
+    for (const server of REDIS_SERVERS) {
+      const values = runs.filter((r) => r.server === server && r.pipeline === pipeline && r.cpuMicrosPerRequest !== null).map((r) => r.cpuMicrosPerRequest!);
+      if (values.length > 0) cpu[server] = median(values);
+    }
+    return { pipeline, cpu };
+  });
+}
+
 export async function runMiniRedisBenchmark(): Promise<RedisBenchmarkResult> {
   ensureRedisTools();
   const reps = Number(process.env.BENCH_REDIS_REPS ?? '3');
@@ -260,8 +297,13 @@ export async function runMiniRedisBenchmark(): Promise<RedisBenchmarkResult> {
       const order = rep % 2 === 0 ? servers : [...servers].reverse();
       for (const pipeline of PIPELINES) {
         for (const server of order) {
-          const rates = await redisBenchmark(server.port, pipeline, pipeline === 1 ? requests : requests * 8);
-          runs.push({ server: server.name, pipeline, rep, rates });
+          const count = pipeline === 1 ? requests : requests * 8;
+          const before = cpuSeconds(server.child.pid);
+          const rates = await redisBenchmark(server.port, pipeline, count);
+          const after = cpuSeconds(server.child.pid);
+          const tests = Object.keys(rates).length;
+          const cpuMicrosPerRequest = before === null || after === null ? null : ((after - before) * 1e6) / (count * tests);
+          runs.push({ server: server.name, pipeline, rep, rates, cpuMicrosPerRequest });
           process.stderr.write(`  rep ${rep + 1}/${reps} -P ${pipeline} ${server.name}: ${Object.entries(rates).map(([t, r]) => `${t} ${Math.round(r)}`).join(', ')}\n`);
         }
       }
@@ -274,6 +316,7 @@ export async function runMiniRedisBenchmark(): Promise<RedisBenchmarkResult> {
     settings: { reps, requests, clients: CLIENTS, tests: TESTS, redisVersion: version, loadAverage },
     runs,
     rows: summarizeRedisRuns(runs, reps),
+    cpu: summarizeRedisCpu(runs),
     floor: FLOOR,
   };
 }
@@ -294,6 +337,23 @@ export function formatMiniRedisBenchmark(result: RedisBenchmarkResult): string {
     lines.push(
       `| ${row.test} | ${row.pipeline === 1 ? '1' : `-P ${row.pipeline}`} | ${fmtRate(row.rps['mini-redis'])} | ${fmtRate(row.rps['node:net'])} | ${fmtRate(row.rps['redis-server'])} | ${fmtRatio(row.vsNodeNet)} | ${floor} | ${fmtRatio(row.vsRedis)} |`,
     );
+  }
+  const fmtCpu = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(2));
+  const cpuRows = (result.cpu ?? []).filter((row) => Object.keys(row.cpu).length > 0);
+  if (cpuRows.length > 0) {
+    lines.push(
+      '',
+      "Each server's CPU time (user + system, from /proc) per request over a whole redis-benchmark run (all its tests), medians: what a request costs the server, whether or not redis-benchmark is what limits the rate.",
+      '',
+      '| pipeline | mini-redis CPU µs per request | node:net | redis-server | node:net ÷ mini-redis |',
+      '|--:|--:|--:|--:|--:|',
+    );
+    for (const row of cpuRows) {
+      const mine = row.cpu['mini-redis'];
+      const theirs = row.cpu['node:net'];
+      const ratio = mine !== undefined && theirs !== undefined && mine > 0 ? `${(theirs / mine).toFixed(2)}×` : '–';
+      lines.push(`| ${row.pipeline === 1 ? '1' : `-P ${row.pipeline}`} | ${fmtCpu(mine)} | ${fmtCpu(theirs)} | ${fmtCpu(row.cpu['redis-server'])} | ${ratio} |`);
+    }
   }
   return lines.join('\n');
 }

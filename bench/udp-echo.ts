@@ -115,6 +115,18 @@ export interface UdpBenchmarkResult {
   reps: number;
   cells: UdpCell[];
   rows: UdpRow[];
+  /** Heap bytes per datagram sent and per datagram received, each measured alone (bench/udp-heap-probe.ts); absent in older results. */
+  heap?: UdpHeapCell[];
+}
+
+/** One bench/udp-heap-probe.ts measurement. */
+export interface UdpHeapCell {
+  server: UdpServerName;
+  mode: 'send' | 'receive';
+  size: number;
+  bytesPerDatagram: number | null;
+  datagrams: number;
+  error: string | null;
 }
 
 function envNumber(name: string, fallback: number): number {
@@ -196,6 +208,34 @@ async function runCell(server: UdpServerName, size: number, rep: number, load: s
   return cell;
 }
 
+/** Runs bench/udp-heap-probe.ts once in its own process; see that file for the method. */
+function runHeapProbe(server: UdpServerName, mode: 'send' | 'receive', size: number, load: string): Promise<UdpHeapCell> {
+  const script = path.join(ROOT, 'dist', 'bench', 'udp-heap-probe.js');
+  const env = { ...process.env, ...(server === 'proactor-handle' ? { PROACTOR_TRANSPORT: 'handle' } : {}) };
+  const which = server === 'node:dgram' ? 'node:dgram' : 'proactor';
+  const child = spawn(process.execPath, ['--expose-gc', script, which, mode, String(size), load], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const cell: UdpHeapCell = { server, mode, size, bytesPerDatagram: null, datagrams: 0, error: null };
+      try {
+        const line = out.trim().split('\n').pop() ?? '';
+        const parsed = JSON.parse(line) as { bytesPerDatagram: number | null; datagrams: number };
+        cell.bytesPerDatagram = parsed.bytesPerDatagram;
+        cell.datagrams = parsed.datagrams;
+      } catch {
+        cell.error = `exit ${String(code)}: ${err.trim().split('\n').slice(-3).join(' ')}`;
+      }
+      resolve(cell);
+    });
+  });
+}
+
 /** Medians per size and the paired ratios, from the runs' cells. */
 export function summarizeUdp(cells: readonly UdpCell[], sizes: readonly number[], reps: number): UdpRow[] {
   return sizes.map((size) => {
@@ -249,6 +289,7 @@ export async function runUdpEchoBenchmark(): Promise<UdpBenchmarkResult> {
   const reps = Math.round(envNumber('BENCH_REPS', 3));
   const sizes = sizesFromEnv();
   const cells: UdpCell[] = [];
+  const heap: UdpHeapCell[] = [];
   try {
     for (const size of sizes) {
       for (let rep = 0; rep < reps; rep++) {
@@ -264,10 +305,19 @@ export async function runUdpEchoBenchmark(): Promise<UdpBenchmarkResult> {
         }
       }
     }
+    for (const size of sizes) {
+      for (const mode of ['send', 'receive'] as const) {
+        for (const server of SERVERS) {
+          const cell = await runHeapProbe(server, mode, size, load);
+          heap.push(cell);
+          process.stderr.write(`udp heap ${size} B ${mode} ${server}: ${cell.bytesPerDatagram === null ? `ERROR ${cell.error ?? ''}` : `${cell.bytesPerDatagram.toFixed(1)} B per datagram`}\n`);
+        }
+      }
+    }
   } finally {
     killAllChildren();
   }
-  return { node: process.version, seconds, warmupSeconds, reps, cells, rows: summarizeUdp(cells, sizes, reps) };
+  return { node: process.version, seconds, warmupSeconds, reps, cells, rows: summarizeUdp(cells, sizes, reps), heap };
 }
 
 function rate(n: number): string {
@@ -300,6 +350,27 @@ export function formatUdpEchoBenchmark(r: UdpBenchmarkResult): string {
         `${fixed(row.proactorCpuMicros, 1)} / ${fixed(row.nodeCpuMicros, 1)} | ${fixed(row.proactorP99us, 0)} / ${fixed(row.nodeP99us, 0)} | ${fixed(row.copiesPerDatagram, 2)} |` +
         (withHandle ? ` ${rate(row.handlePerSecond)} | ${fixed(row.ratioVsHandle, 2)}× | ${fixed(row.handleCpuMicros, 1)} / ${fixed(row.handleHeapPerDatagram, 0)} |` : ''),
     );
+  }
+  const heapCells = r.heap ?? [];
+  if (heapCells.length > 0) {
+    const servers = SERVERS.filter((server) => heapCells.some((c) => c.server === server));
+    lines.push(
+      '',
+      'Heap bytes per datagram, sending and receiving each measured alone (bench/udp-heap-probe.ts: 300,000 sends one after another to a sink in another process; receives while udp-load floods the socket for 2 s; bytes allocated counted as the heap probe counts them).',
+      '',
+      `| size | direction | ${servers.join(' | ')} |`,
+      `|---|---|${servers.map(() => '--:').join('|')}|`,
+    );
+    const sizesSeen = [...new Set(heapCells.map((c) => c.size))];
+    for (const size of sizesSeen) {
+      for (const mode of ['send', 'receive'] as const) {
+        const values = servers.map((server) => {
+          const v = heapCells.find((c) => c.size === size && c.mode === mode && c.server === server)?.bytesPerDatagram;
+          return v === undefined || v === null ? '-' : v.toFixed(1);
+        });
+        lines.push(`| ${size} B | ${mode === 'send' ? 'per datagram sent' : 'per datagram received'} | ${values.join(' | ')} |`);
+      }
+    }
   }
   const failed = r.cells.filter((c) => c.error !== null);
   if (failed.length > 0) {
