@@ -61,7 +61,11 @@ export class SteadyTimer implements CancellableOpOwner {
   #expiry: number;
   /** Order among equal expiries: taken from the queue each time the expiry is set. */
   #seq = 0;
-  /** The token of this timer's live heap slot while waits are pending, else 0. */
+  /**
+   * The token of this timer's heap slot, else 0. Negative while the slot is
+   * early: the timer was re-armed later and its slot stayed where it was
+   * (lazy re-arming), to be moved to the real expiry when it comes due.
+   */
   #token = 0;
   /**
    * The pending waits, oldest first, linked through `Operation.next`. No
@@ -118,9 +122,28 @@ export class SteadyTimer implements CancellableOpOwner {
     return this.#setExpiry(time);
   }
 
-  /** Cancels the pending waits and sets the expiry (checked by the caller); returns how many were cancelled. */
+  /**
+   * Cancels the pending waits and sets the expiry (checked by the caller);
+   * returns how many were cancelled. A slot in the heap stays when the new
+   * expiry is not earlier (the idle-timeout pattern re-arms without touching
+   * the heap) and is moved only if it comes due with waits pending.
+   */
   #setExpiry(time: number): number {
-    const cancelled = this.#head === null ? 0 : this.cancel();
+    let cancelled = 0;
+    if (this.#head !== null) {
+      this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel');
+      cancelled = this.#abortWaits();
+    }
+    const token = this.#token;
+    if (token !== 0) {
+      if (time >= this.#expiry) {
+        if (token > 0) this.#token = -token;
+      } else {
+        // An earlier expiry needs a slot further up: this one dies.
+        this.#token = 0;
+        this.#queue.retire();
+      }
+    }
     this.#expiry = time;
     this.#seq = this.#queue.nextSeq();
     return cancelled;
@@ -189,8 +212,16 @@ export class SteadyTimer implements CancellableOpOwner {
   cancel(): number {
     this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel');
     if (this.#head === null) return 0;
-    let op: WaitOp | null = this.#unlinkWaits();
+    const count = this.#abortWaits();
+    this.#token = 0;
     this.#queue.retire();
+    return count;
+  }
+
+  /** Queues every pending wait with `operation_aborted`, oldest first; the slot is left to the caller. Returns how many. */
+  #abortWaits(): number {
+    let op = this.#head;
+    this.#head = null;
     const ctx = this.#queue.context;
     let count = 0;
     while (op !== null) {
@@ -308,9 +339,20 @@ export class SteadyTimer implements CancellableOpOwner {
     return head;
   }
 
-  /** @internal The token of this timer's live heap slot, 0 while no wait is pending. */
+  /** @internal The token of this timer's heap slot, 0 when it has none. */
   heapToken(): number {
-    return this.#token;
+    const token = this.#token;
+    return token < 0 ? -token : token;
+  }
+
+  /** @internal Whether the slot is before the expiry (re-armed later in place) while waits are pending: it must move, not fire. */
+  slotIsEarly(): boolean {
+    return this.#token < 0 && this.#head !== null;
+  }
+
+  /** @internal Gives the timer a slot at its own expiry, the early one having left the heap. */
+  moveSlot(): void {
+    this.#token = this.#queue.insertMoved(this, this.#expiry, this.#seq);
   }
 
   /** @internal Detaches every pending wait, oldest first, into `due` (the timer fired). */
@@ -342,7 +384,8 @@ export class SteadyTimer implements CancellableOpOwner {
     const head = this.#head;
     if (head === null) {
       this.#head = op;
-      this.#token = queue.insert(this, this.#expiry, this.#seq);
+      // A slot left by a re-arm (not after the expiry) serves again.
+      if (this.#token === 0) this.#token = queue.insert(this, this.#expiry, this.#seq);
     } else {
       let tail: Operation = head;
       while (tail.next !== null) tail = tail.next;
