@@ -56,6 +56,7 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
  * @category Timers
  */
 export class SteadyTimer implements CancellableOpOwner {
+  // The helper methods are TypeScript-private, not `#`: a class with `#` methods keeps a brand in every instance, 8 bytes a timer.
   /** The context's timer queue, which also names the context: one field for both keeps a timer small. */
   readonly #queue: TimerQueue;
   #expiry: number;
@@ -119,7 +120,7 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   expiresAt(time: number): number {
     checkTime(time, 'SteadyTimer.expiresAt', 'time');
-    return this.#setExpiry(time);
+    return this.setExpiry(time);
   }
 
   /**
@@ -128,11 +129,11 @@ export class SteadyTimer implements CancellableOpOwner {
    * expiry is not earlier (the idle-timeout pattern re-arms without touching
    * the heap) and is moved only if it comes due with waits pending.
    */
-  #setExpiry(time: number): number {
+  private setExpiry(time: number): number {
     let cancelled = 0;
     if (this.#head !== null) {
       this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel');
-      cancelled = this.#abortWaits();
+      cancelled = this.abortWaits();
     }
     const token = this.#token;
     if (token !== 0) {
@@ -165,7 +166,7 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   expiresAfter(ms: number): number {
     checkTime(ms, 'SteadyTimer.expiresAfter', 'ms');
-    return this.#setExpiry(this.#queue.now() + ms);
+    return this.setExpiry(this.#queue.now() + ms);
   }
 
   /**
@@ -192,7 +193,7 @@ export class SteadyTimer implements CancellableOpOwner {
   asyncWait<T extends CompletionToken>(token: T): CompletionResult<T, []> {
     // A plain callback goes straight to the initiation, as asyncInitiate would send it.
     if (typeof token === 'function') {
-      this.#startWait(token);
+      this.startWait(token);
       return undefined as CompletionResult<T, []>;
     }
     return asyncInitiate<[], T, SteadyTimer>(SteadyTimer.#initiateWait, token, this);
@@ -212,14 +213,14 @@ export class SteadyTimer implements CancellableOpOwner {
   cancel(): number {
     this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel');
     if (this.#head === null) return 0;
-    const count = this.#abortWaits();
+    const count = this.abortWaits();
     this.#token = 0;
     this.#queue.retire();
     return count;
   }
 
   /** Queues every pending wait with `operation_aborted`, oldest first; the slot is left to the caller. Returns how many. */
-  #abortWaits(): number {
+  private abortWaits(): number {
     let op = this.#head;
     this.#head = null;
     const ctx = this.#queue.context;
@@ -262,7 +263,7 @@ export class SteadyTimer implements CancellableOpOwner {
     const op = this.#head;
     if (op === null) return 0;
     this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel_one');
-    this.#abortWait(op);
+    this.abortWait(op);
     return 1;
   }
 
@@ -272,11 +273,11 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   abortOperation(op: Operation, _type: CancellationType): boolean {
     if (!(op instanceof WaitOp) || op.owner !== this) return false;
-    this.#abortWait(op);
+    this.abortWait(op);
     return true;
   }
 
-  #abortWait(op: WaitOp): void {
+  private abortWait(op: WaitOp): void {
     if (op.owner !== this) return;
     let prev: WaitOp | null = null;
     let cur = this.#head;
@@ -306,7 +307,7 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   discardWaits(): number {
     if (this.#head === null) return 0;
-    let op: WaitOp | null = this.#unlinkWaits();
+    let op: WaitOp | null = this.unlinkWaits();
     this.#queue.retire();
     const ctx = this.#queue.context;
     let count = 0;
@@ -328,11 +329,11 @@ export class SteadyTimer implements CancellableOpOwner {
    * than `expiresAfter`, the granularity of Node's own timers.
    */
   expiresAfterWholeMs(ms: number): number {
-    return this.#setExpiry(Math.ceil(this.#queue.now()) + ms);
+    return this.setExpiry(Math.ceil(this.#queue.now()) + ms);
   }
 
   /** Takes the list of pending waits (oldest first, linked through `next`) off the timer, whose heap slot dies. */
-  #unlinkWaits(): WaitOp | null {
+  private unlinkWaits(): WaitOp | null {
     const head = this.#head;
     this.#head = null;
     this.#token = 0;
@@ -357,7 +358,7 @@ export class SteadyTimer implements CancellableOpOwner {
 
   /** @internal Detaches every pending wait, oldest first, into `due` (the timer fired). */
   takeWaits(due: OpQueue): void {
-    let op = this.#unlinkWaits();
+    let op = this.unlinkWaits();
     while (op !== null) {
       const next = op.next as WaitOp | null;
       op.detach();
@@ -367,10 +368,10 @@ export class SteadyTimer implements CancellableOpOwner {
   }
 
   static readonly #initiateWait = (handler: Handler, timer: SteadyTimer): void => {
-    timer.#startWait(handler);
+    timer.startWait(handler);
   };
 
-  #startWait(handler: Handler): void {
+  private startWait(handler: Handler): void {
     if (typeof handler !== 'function') throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${describeValue(handler)}`);
     const ctx = this.#queue.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
