@@ -34,12 +34,20 @@ export interface CancellableOpOwner {
  *    holds honours only terminal).
  */
 export abstract class CancellableOp extends Operation implements CancellationHandler {
+  // Set in the constructor, not by initializers, for the speed of construction (see Operation).
   /** @internal The object the op is pending in; `null` once it completed. */
-  owner: CancellableOpOwner | null = null;
+  declare owner: CancellableOpOwner | null;
   /** @internal The slot the op is installed in, if any. */
-  slot: CancellationSlot | null = null;
+  declare slot: CancellationSlot | null;
   /** The error the handler gets; each subclass declares and clears it. */
   abstract err: IoError | null;
+
+  /** @param kind the op's index in `OPERATION_KINDS`, passed on to `Operation`. */
+  constructor(kind?: number) {
+    super(kind);
+    this.owner = null;
+    this.slot = null;
+  }
 
   /** @internal Installs this op as `slot`'s handler, if it is still pending. */
   installSlot(slot: CancellationSlot): void {

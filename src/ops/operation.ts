@@ -62,18 +62,19 @@ export interface OperationObserver {
  * @category Operations (advanced)
  */
 export abstract class Operation {
+  // Fields are set in the constructor rather than by initializers: with a chain of subclasses V8 constructs such objects about twice as fast.
   /** Intrusive link: the runtime queues pending and completed ops through it (no allocation per queued op); `null` whenever the op is not queued. */
-  next: Operation | null = null;
+  declare next: Operation | null;
   /** The allocator this op goes back to; set by `init`, cleared by `reset`. */
-  allocator: Allocator | null = null;
+  declare allocator: Allocator | null;
   /** @internal The index of this op's `OperationKind` (see `OPERATION_KINDS`). */
-  readonly kind: number;
+  declare readonly kind: number;
   /** @internal How many times a context has started this op object: 0 means it was constructed for this use. */
-  uses = 0;
+  declare uses: number;
   /** @internal The context that counted this op's allocation; `null` once it is freed. */
-  observer: OperationObserver | null = null;
+  declare observer: OperationObserver | null;
   /** @internal The handler-tracking id while the op is pending under tracking, else 0. */
-  trackId = 0;
+  declare trackId: number;
 
   /** @param kind the op's index in `OPERATION_KINDS` (subclasses of the runtime pass theirs). */
   constructor(kind: number = OP_KIND.other) {
@@ -81,7 +82,12 @@ export abstract class Operation {
     if (!Number.isInteger(kind) || kind < 0 || kind >= OPERATION_KINDS.length) {
       throw new TypeError(`Operation: the kind must be an index from defineOperationKind (0 to ${String(OPERATION_KINDS.length - 1)}), got ${describeValue(kind)}`);
     }
+    this.next = null;
+    this.allocator = null;
     this.kind = kind;
+    this.uses = 0;
+    this.observer = null;
+    this.trackId = 0;
   }
 
   /**

@@ -56,12 +56,17 @@ function checkTime(value: unknown, caller: string, what: string): asserts value 
  * @category Timers
  */
 export class SteadyTimer implements CancellableOpOwner {
+  // The helper methods are TypeScript-private, not `#`: a class with `#` methods keeps a brand in every instance, 8 bytes a timer.
   /** The context's timer queue, which also names the context: one field for both keeps a timer small. */
   readonly #queue: TimerQueue;
   #expiry: number;
   /** Order among equal expiries: taken from the queue each time the expiry is set. */
   #seq = 0;
-  /** The token of this timer's live heap slot while waits are pending, else 0. */
+  /**
+   * The token of this timer's heap slot, else 0. Negative while the slot is
+   * early: the timer was re-armed later and its slot stayed where it was
+   * (lazy re-arming), to be moved to the real expiry when it comes due.
+   */
   #token = 0;
   /**
    * The pending waits, oldest first, linked through `Operation.next`. No
@@ -115,12 +120,31 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   expiresAt(time: number): number {
     checkTime(time, 'SteadyTimer.expiresAt', 'time');
-    return this.#setExpiry(time);
+    return this.setExpiry(time);
   }
 
-  /** Cancels the pending waits and sets the expiry (checked by the caller); returns how many were cancelled. */
-  #setExpiry(time: number): number {
-    const cancelled = this.#head === null ? 0 : this.cancel();
+  /**
+   * Cancels the pending waits and sets the expiry (checked by the caller);
+   * returns how many were cancelled. A slot in the heap stays when the new
+   * expiry is not earlier (the idle-timeout pattern re-arms without touching
+   * the heap) and is moved only if it comes due with waits pending.
+   */
+  private setExpiry(time: number): number {
+    let cancelled = 0;
+    if (this.#head !== null) {
+      this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel');
+      cancelled = this.abortWaits();
+    }
+    const token = this.#token;
+    if (token !== 0) {
+      if (time >= this.#expiry) {
+        if (token > 0) this.#token = -token;
+      } else {
+        // An earlier expiry needs a slot further up: this one dies.
+        this.#token = 0;
+        this.#queue.retire();
+      }
+    }
     this.#expiry = time;
     this.#seq = this.#queue.nextSeq();
     return cancelled;
@@ -142,7 +166,7 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   expiresAfter(ms: number): number {
     checkTime(ms, 'SteadyTimer.expiresAfter', 'ms');
-    return this.#setExpiry(this.#queue.now() + ms);
+    return this.setExpiry(this.#queue.now() + ms);
   }
 
   /**
@@ -169,7 +193,7 @@ export class SteadyTimer implements CancellableOpOwner {
   asyncWait<T extends CompletionToken>(token: T): CompletionResult<T, []> {
     // A plain callback goes straight to the initiation, as asyncInitiate would send it.
     if (typeof token === 'function') {
-      this.#startWait(token);
+      this.startWait(token);
       return undefined as CompletionResult<T, []>;
     }
     return asyncInitiate<[], T, SteadyTimer>(SteadyTimer.#initiateWait, token, this);
@@ -189,8 +213,16 @@ export class SteadyTimer implements CancellableOpOwner {
   cancel(): number {
     this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel');
     if (this.#head === null) return 0;
-    let op: WaitOp | null = this.#unlinkWaits();
+    const count = this.abortWaits();
+    this.#token = 0;
     this.#queue.retire();
+    return count;
+  }
+
+  /** Queues every pending wait with `operation_aborted`, oldest first; the slot is left to the caller. Returns how many. */
+  private abortWaits(): number {
+    let op = this.#head;
+    this.#head = null;
     const ctx = this.#queue.context;
     let count = 0;
     while (op !== null) {
@@ -231,7 +263,7 @@ export class SteadyTimer implements CancellableOpOwner {
     const op = this.#head;
     if (op === null) return 0;
     this.#queue.context.tracker?.operation('deadline_timer', this, 'cancel_one');
-    this.#abortWait(op);
+    this.abortWait(op);
     return 1;
   }
 
@@ -241,11 +273,11 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   abortOperation(op: Operation, _type: CancellationType): boolean {
     if (!(op instanceof WaitOp) || op.owner !== this) return false;
-    this.#abortWait(op);
+    this.abortWait(op);
     return true;
   }
 
-  #abortWait(op: WaitOp): void {
+  private abortWait(op: WaitOp): void {
     if (op.owner !== this) return;
     let prev: WaitOp | null = null;
     let cur = this.#head;
@@ -275,7 +307,7 @@ export class SteadyTimer implements CancellableOpOwner {
    */
   discardWaits(): number {
     if (this.#head === null) return 0;
-    let op: WaitOp | null = this.#unlinkWaits();
+    let op: WaitOp | null = this.unlinkWaits();
     this.#queue.retire();
     const ctx = this.#queue.context;
     let count = 0;
@@ -297,25 +329,36 @@ export class SteadyTimer implements CancellableOpOwner {
    * than `expiresAfter`, the granularity of Node's own timers.
    */
   expiresAfterWholeMs(ms: number): number {
-    return this.#setExpiry(Math.ceil(this.#queue.now()) + ms);
+    return this.setExpiry(Math.ceil(this.#queue.now()) + ms);
   }
 
   /** Takes the list of pending waits (oldest first, linked through `next`) off the timer, whose heap slot dies. */
-  #unlinkWaits(): WaitOp | null {
+  private unlinkWaits(): WaitOp | null {
     const head = this.#head;
     this.#head = null;
     this.#token = 0;
     return head;
   }
 
-  /** @internal The token of this timer's live heap slot, 0 while no wait is pending. */
+  /** @internal The token of this timer's heap slot, 0 when it has none. */
   heapToken(): number {
-    return this.#token;
+    const token = this.#token;
+    return token < 0 ? -token : token;
+  }
+
+  /** @internal Whether the slot is before the expiry (re-armed later in place) while waits are pending: it must move, not fire. */
+  slotIsEarly(): boolean {
+    return this.#token < 0 && this.#head !== null;
+  }
+
+  /** @internal Gives the timer a slot at its own expiry, the early one having left the heap. */
+  moveSlot(): void {
+    this.#token = this.#queue.insertMoved(this, this.#expiry, this.#seq);
   }
 
   /** @internal Detaches every pending wait, oldest first, into `due` (the timer fired). */
   takeWaits(due: OpQueue): void {
-    let op = this.#unlinkWaits();
+    let op = this.unlinkWaits();
     while (op !== null) {
       const next = op.next as WaitOp | null;
       op.detach();
@@ -325,10 +368,10 @@ export class SteadyTimer implements CancellableOpOwner {
   }
 
   static readonly #initiateWait = (handler: Handler, timer: SteadyTimer): void => {
-    timer.#startWait(handler);
+    timer.startWait(handler);
   };
 
-  #startWait(handler: Handler): void {
+  private startWait(handler: Handler): void {
     if (typeof handler !== 'function') throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${describeValue(handler)}`);
     const ctx = this.#queue.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
@@ -342,7 +385,8 @@ export class SteadyTimer implements CancellableOpOwner {
     const head = this.#head;
     if (head === null) {
       this.#head = op;
-      this.#token = queue.insert(this, this.#expiry, this.#seq);
+      // A slot left by a re-arm (not after the expiry) serves again.
+      if (this.#token === 0) this.#token = queue.insert(this, this.#expiry, this.#seq);
     } else {
       let tail: Operation = head;
       while (tail.next !== null) tail = tail.next;

@@ -19,8 +19,12 @@ let lastToken = 0;
  * token of its one live slot; a slot whose token differs is dead.
  */
 export interface QueuedTimer {
-  /** The token of this timer's live slot, 0 while it has no pending waits. */
+  /** The token of this timer's live slot, 0 when it has none. */
   heapToken(): number;
+  /** Whether the live slot is before the timer's key (it was re-armed later in place) and waits are pending: it moves, not fires. */
+  slotIsEarly(): boolean;
+  /** Takes a new slot at the timer's own key (through `insertMoved`): its early slot has left the heap. */
+  moveSlot(): void;
   /**
    * Detaches every pending wait, oldest first, and pushes it to `due`; the
    * timer's slot dies (its token becomes 0).
@@ -40,6 +44,11 @@ function isLive(timer: QueuedTimer, token: number): boolean {
  *
  * - Arming a timer later than the alarm costs an insert and nothing else,
  *   not even a clock reading while the alarm is not due.
+ * - Re-arming a timer to a later expiry leaves its slot where it is
+ *   (lazy re-arming, as in Linux's and tokio's wheels): the slot, now early,
+ *   moves to the real expiry only if it comes due with waits pending, so an
+ *   idle timeout pushed back on every read touches the heap about once per
+ *   timeout, not once per read.
  * - Cancelling is O(1): the timer's slot is left in the heap, dead (lazy
  *   deletion). Dead slots are dropped when they reach the top, and all at
  *   once (O(n)) when they outnumber the live ones, so the heap never holds
@@ -74,11 +83,18 @@ export class TimerQueue implements IoService {
   readonly #onDeadline = (): void => {
     this.#fireDue(true, freshNow(this.#clock));
   };
-  /** `popDue`'s visitor: a due slot's timer, if the slot is live, hands its waits over. */
-  readonly #takeDue = (timer: QueuedTimer, token: number): void => {
-    if (!isLive(timer, token)) return;
+  /** An early slot `popDue` stopped at: its timer moves before the pass goes on, so keys stay in order. */
+  #moving: QueuedTimer | null = null;
+  /** `popDue`'s visitor: a due slot's timer, if the slot is live, hands its waits over, or stops the pass to move. */
+  readonly #takeDue = (timer: QueuedTimer, token: number): boolean => {
+    if (!isLive(timer, token)) return true;
+    if (timer.slotIsEarly()) {
+      this.#moving = timer;
+      return false;
+    }
     this.#live--;
     timer.takeWaits(this.#due);
+    return true;
   };
 
   private constructor(ctx: IoContext) {
@@ -166,6 +182,13 @@ export class TimerQueue implements IoService {
     else if (expiry < armedAt) this.#arm(expiry);
   }
 
+  /** A slot for `timer`, whose early slot left the heap: the live count stays. Returns its token. */
+  insertMoved(timer: QueuedTimer, expiry: number, seq: number): number {
+    const token = ++lastToken;
+    this.#heap.push(timer, expiry, seq, token);
+    return token;
+  }
+
   /** A timer's live slot died (its waits were cancelled): O(1), compacting now and then. */
   retire(): void {
     const live = --this.#live;
@@ -205,9 +228,22 @@ export class TimerQueue implements IoService {
     const ctx = this.#ctx;
     const heap = this.#heap;
     const due = this.#due;
-    heap.popDue(now, this.#takeDue);
-    // Dead slots at the top go even when not due, so the alarm is armed for a live timer.
-    while (heap.length > 0 && !isLive(heap.topItem(), heap.topToken())) heap.pop();
+    for (;;) {
+      heap.popDue(now, this.#takeDue);
+      const moving = this.#moving;
+      if (moving === null) break;
+      this.#moving = null;
+      moving.moveSlot();
+    }
+    // Dead slots at the top go even when not due, and early ones move, so the alarm is armed for a live timer's expiry.
+    while (heap.length > 0) {
+      const top = heap.topItem();
+      if (!isLive(top, heap.topToken())) heap.pop();
+      else if (top.slotIsEarly()) {
+        heap.pop();
+        top.moveSlot();
+      } else break;
+    }
     // Re-arm before any handler runs: handlers may arm timers of their own.
     const next = heap.topExpiry();
     if (next < this.#armedAt) this.#arm(next);

@@ -244,21 +244,23 @@ export class TimerSet<T> {
   /**
    * Removes every slot whose expiry is not after `limit`, smallest first,
    * calling `visit(item, token)` for each just before it goes; `visit` must
-   * not change the set, nor throw. The slots of the top run that come before every
+   * not change the set, nor throw, and returns `false` (exactly) to stop after that
+   * slot (the caller may then change the set and call again). The slots of the top run that come before every
    * other run's head and the heap's top go in one step, so a batch of due
    * timers from a few streams costs O(1) each, not a pop each.
    */
-  popDue(limit: number, visit: (item: T, token: number) => void): void {
+  popDue(limit: number, visit: (item: T, token: number) => unknown): void {
     const heads = this.#heads;
     const heap = this.#heap;
     for (;;) {
       const top = this.#top;
       if (top === null) {
         if (heap.length === 0 || heap.topExpiry() > limit) return;
-        visit(heap.topItem(), heap.topToken());
+        const go = visit(heap.topItem(), heap.topToken()) !== false;
         this.#length--;
         heap.pop();
         this.#selectTop();
+        if (!go) return;
         continue;
       }
       // The next slot outside the top run: the smaller child of the root head, or the heap's top.
@@ -284,12 +286,13 @@ export class TimerSet<T> {
       const head = top.head;
       let i = head;
       let k = i * KEYS;
+      let go = true;
       // The run's head is the smallest slot; the ones after it follow while they still come first.
       while (keys[k]! <= limit) {
-        visit(items[i]!, keys[k + 2]!);
+        go = visit(items[i]!, keys[k + 2]!) !== false;
         i++;
         k += KEYS;
-        if (i === end) break;
+        if (!go || i === end) break;
         const e = keys[k]!;
         if (e > be || (e === be && keys[k + 1]! > bs)) break;
       }
@@ -303,6 +306,7 @@ export class TimerSet<T> {
         this.#siftHead(0);
       }
       this.#selectTop();
+      if (!go) return;
     }
   }
 
