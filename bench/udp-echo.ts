@@ -149,7 +149,12 @@ function sizesFromEnv(): number[] {
 
 /** One run of `udp-load` against 127.0.0.1:port; resolves with its JSON result. */
 export function runUdpLoad(load: string, args: readonly string[], limitSeconds: number): Promise<Record<string, unknown>> {
-  const child = spawn(load, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return runJsonChild(load, args, limitSeconds);
+}
+
+/** Runs `command` (killed after `limitSeconds`); resolves with the JSON object its last line of output holds. */
+function runJsonChild(command: string, args: readonly string[], limitSeconds: number, env: Readonly<Record<string, string>> = {}): Promise<Record<string, unknown>> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8');
@@ -161,7 +166,7 @@ export function runUdpLoad(load: string, args: readonly string[], limitSeconds: 
     child.once('exit', (code) => {
       clearTimeout(timer);
       const line = out.trim().split('\n').pop() ?? '';
-      if (!line.startsWith('{')) reject(new Error(`udp-load exited ${String(code)} without a result: ${err.trim()}`));
+      if (!line.startsWith('{')) reject(new Error(`${path.basename(command)} exited ${String(code)} without a result: ${err.trim()}`));
       else resolve(JSON.parse(line) as Record<string, unknown>);
     });
   });
@@ -209,31 +214,19 @@ async function runCell(server: UdpServerName, size: number, rep: number, load: s
 }
 
 /** Runs bench/udp-heap-probe.ts once in its own process; see that file for the method. */
-function runHeapProbe(server: UdpServerName, mode: 'send' | 'receive', size: number, load: string): Promise<UdpHeapCell> {
+async function runHeapProbe(server: UdpServerName, mode: 'send' | 'receive', size: number, load: string): Promise<UdpHeapCell> {
   const script = path.join(ROOT, 'dist', 'bench', 'udp-heap-probe.js');
-  const env = { ...process.env, ...(server === 'proactor-handle' ? { PROACTOR_TRANSPORT: 'handle' } : {}) };
+  const env: Record<string, string> = server === 'proactor-handle' ? { PROACTOR_TRANSPORT: 'handle' } : {};
   const which = server === 'node:dgram' ? 'node:dgram' : 'proactor';
-  const child = spawn(process.execPath, ['--expose-gc', script, which, mode, String(size), load], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      const cell: UdpHeapCell = { server, mode, size, bytesPerDatagram: null, datagrams: 0, error: null };
-      try {
-        const line = out.trim().split('\n').pop() ?? '';
-        const parsed = JSON.parse(line) as { bytesPerDatagram: number | null; datagrams: number };
-        cell.bytesPerDatagram = parsed.bytesPerDatagram;
-        cell.datagrams = parsed.datagrams;
-      } catch {
-        cell.error = `exit ${String(code)}: ${err.trim().split('\n').slice(-3).join(' ')}`;
-      }
-      resolve(cell);
-    });
-  });
+  const cell: UdpHeapCell = { server, mode, size, bytesPerDatagram: null, datagrams: 0, error: null };
+  try {
+    const parsed = (await runJsonChild(process.execPath, ['--expose-gc', script, which, mode, String(size), load], 60, env)) as { bytesPerDatagram: number | null; datagrams: number };
+    cell.bytesPerDatagram = parsed.bytesPerDatagram;
+    cell.datagrams = parsed.datagrams;
+  } catch (e) {
+    cell.error = e instanceof Error ? e.message : String(e);
+  }
+  return cell;
 }
 
 /** Medians per size and the paired ratios, from the runs' cells. */

@@ -52,6 +52,17 @@ function flood(load: string, port: number, size: number, seconds: number): Promi
   });
 }
 
+/** A warm-up flood of `port`, then the bytes allocated over a measured one and the datagrams `received()` counted meanwhile. */
+async function allocatedPerFlood(load: string, port: number, size: number, received: () => number): Promise<{ count: number; bytes: number }> {
+  await flood(load, port, size, 0.5);
+  return allocatedDuring(async () => {
+    const start = received();
+    await flood(load, port, size, FLOOD_SECONDS);
+    await new Promise((r) => setTimeout(r, 300));
+    return received() - start;
+  });
+}
+
 async function proactorSend(payload: Buffer, port: number): Promise<{ count: number; bytes: number; path: string | null }> {
   const ctx = new IoContext();
   const guard = makeWorkGuard(ctx);
@@ -124,13 +135,7 @@ async function proactorReceive(load: string, size: number): Promise<{ count: num
   });
   socket.asyncReceiveFrom(buf, onDatagram);
   const port = socket.localEndpoint().port;
-  await flood(load, port, size, 0.5);
-  const result = await allocatedDuring(async () => {
-    const start = received;
-    await flood(load, port, size, FLOOD_SECONDS);
-    await new Promise((r) => setTimeout(r, 300));
-    return received - start;
-  });
+  const result = await allocatedPerFlood(load, port, size, () => received);
   const path = socket.transport;
   socket.close();
   guard.reset();
@@ -146,13 +151,7 @@ async function dgramReceive(load: string, size: number): Promise<{ count: number
     received++;
   });
   const port = socket.address().port;
-  await flood(load, port, size, 0.5);
-  const result = await allocatedDuring(async () => {
-    const start = received;
-    await flood(load, port, size, FLOOD_SECONDS);
-    await new Promise((r) => setTimeout(r, 300));
-    return received - start;
-  });
+  const result = await allocatedPerFlood(load, port, size, () => received);
   socket.close();
   return { ...result, path: null };
 }

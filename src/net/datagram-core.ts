@@ -429,7 +429,7 @@ export class DatagramCore {
       this.#received++;
       const from = direct.sender();
       // A datagram from another peer that reached the kernel before the connect.
-      if (this.#connected && (from.port !== this.#peerPort || from.address !== this.#peerAddress)) {
+      if (this.#connected && !this.#fromPeer(from)) {
         this.#filtered++;
         continue;
       }
@@ -578,7 +578,7 @@ export class DatagramCore {
 
   #message(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.#received++;
-    if (this.#connected && (rinfo.port !== this.#peerPort || rinfo.address !== this.#peerAddress)) {
+    if (this.#connected && !this.#fromPeer(rinfo)) {
       this.#filtered++;
       return;
     }
@@ -700,6 +700,11 @@ export class DatagramCore {
     if (op !== null) this.context.completeFromIo(op.finish(err));
   }
 
+  /** Whether a datagram from `sender` came from the connected peer. */
+  #fromPeer(sender: { readonly address: string; readonly port: number }): boolean {
+    return sender.port === this.#peerPort && sender.address === this.#peerAddress;
+  }
+
   /** Drops kept datagrams that did not come from the peer just connected to. */
   #filterKept(): void {
     const kept = this.#kept;
@@ -712,7 +717,7 @@ export class DatagramCore {
       const rinfo = from[at]!;
       kept[at] = null;
       from[at] = null;
-      if (rinfo.port !== this.#peerPort || rinfo.address !== this.#peerAddress) {
+      if (!this.#fromPeer(rinfo)) {
         this.#filtered++;
         this.#count--;
         this.#bytes -= msg.length;
