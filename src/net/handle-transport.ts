@@ -120,6 +120,13 @@ function findUserBufferKeys(): UserBufferKeys | null {
 const TLS_OVERFLOW_SIZE = 16384;
 
 /**
+ * Node hands decrypted bytes over one record at a time, so a record of this
+ * size (the most a record holds) is a sign that more records of the same
+ * burst follow: a read with room for another record then takes them too.
+ */
+const TLS_FULL_RECORD = TLS_OVERFLOW_SIZE;
+
+/**
  * The overflow landing buffer all TLS transports share: what lands in it is
  * copied out before the read callback returns (`readCopy`, not stable), so
  * one buffer serves every stream, as `idleLanding` does.
@@ -164,6 +171,22 @@ export class HandleTransport implements StreamTransport {
    * into a buffer the caller was already given back.
    */
   readonly #overflow: Buffer | null;
+  /** The buffer of the read `startRead` was last given (the read served next). */
+  #target: Uint8Array = EMPTY;
+  /**
+   * Over TLS: the bytes already copied into `#target` for a read that stays
+   * open for the rest of its burst (see `TLS_FULL_RECORD`); 0 when none is.
+   */
+  #filled = 0;
+  #flushQueued = false;
+
+  /** This loop turn's I/O is over: a read still open for more records completes with what it has. */
+  readonly #flushFill = (): void => {
+    this.#flushQueued = false;
+    if (this.#filled === 0 || this.#link.released) return;
+    this.#completeFill();
+    if (!this.#wanted) this.#idle = true; // the handle reads on with no read pending, as after a small read
+  };
 
   readonly #onReadBuffer = (): Uint8Array => {
     this.#landing = this.#nextLanding;
@@ -196,7 +219,7 @@ export class HandleTransport implements StreamTransport {
       slots[keys.callback] = this.#onReadData;
       slots[keys.generator] = this.#onReadBuffer;
       (tlsSocket as unknown as HandleHolder)._handle?.useUserBuffer(overflow);
-      this.#link = new StreamLink(sink, tlsSocket);
+      this.#link = new StreamLink(sink, tlsSocket, this.#flushFill);
       this.socket = tlsSocket;
       return;
     }
@@ -254,6 +277,7 @@ export class HandleTransport implements StreamTransport {
 
   startRead(buf: Uint8Array): void {
     this.#wanted = true;
+    this.#target = buf;
     if (this.#inReadCallback) {
       this.#nextLanding = buf; // the read callback returns true and Node reads into buf next
       return;
@@ -289,6 +313,12 @@ export class HandleTransport implements StreamTransport {
 
   stopRead(): void {
     if (!this.#wanted && !this.#idle) return;
+    const filled = this.#filled;
+    if (filled > 0) {
+      // The read was withdrawn with records already in its buffer: they are the stream's next bytes.
+      this.#filled = 0;
+      this.#sink.readKept(this.#target, 0, filled);
+    }
     this.#wanted = false;
     this.#idle = false;
     if (this.#inReadCallback) return; // the read callback returns false and Node stops the handle
@@ -302,6 +332,7 @@ export class HandleTransport implements StreamTransport {
   /** Node's user-buffer read callback: `nread` bytes are in `#landing`. Returns whether to keep reading. */
   #readArrived(nread: number): boolean {
     const landing = this.#landing;
+    if (landing === this.#overflow && this.#wanted && this.#fillsOn(nread)) return this.#fillArrived(nread);
     this.#wanted = false;
     this.#idle = false;
     this.#inReadCallback = true;
@@ -322,6 +353,55 @@ export class HandleTransport implements StreamTransport {
     if (this.#overflow !== null) this.#nextLanding = this.#overflow;
     else this.#nextLanding = this.#retargets >= READ_RETARGET_LIMIT && this.#scratch !== null ? this.#scratch : landing;
     return false;
+  }
+
+  /**
+   * Over TLS, whether the `nread` bytes in the overflow buffer go on into the
+   * pending read's buffer without completing it: a full record with room
+   * for another behind it, or any record once the read is open.
+   */
+  #fillsOn(nread: number): boolean {
+    return this.#filled > 0 || (nread === TLS_FULL_RECORD && this.#target.length - nread >= TLS_FULL_RECORD);
+  }
+
+  /**
+   * A record for the read being filled: copied behind the bytes before it.
+   * The read stays open (reading goes on, into the overflow buffer) while
+   * records come full and another fits, and completes otherwise, or in this
+   * loop turn's check phase at the latest, so a burst of records is one
+   * read and the echo of it one write.
+   */
+  #fillArrived(nread: number): boolean {
+    const target = this.#target;
+    target.set(this.#overflow!.subarray(0, nread), this.#filled);
+    this.#filled += nread;
+    if (nread === TLS_FULL_RECORD && target.length - this.#filled >= TLS_FULL_RECORD) {
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        setImmediate(this.#flushFill);
+      }
+      this.#nextLanding = this.#overflow!;
+      return true;
+    }
+    this.#inReadCallback = true;
+    try {
+      this.#completeFill();
+    } finally {
+      this.#inReadCallback = false;
+    }
+    if (this.#link.released) return false;
+    if (this.#wanted) return true; // started again from inside: `#nextLanding` is its buffer
+    this.#nextLanding = this.#overflow!;
+    if (nread > IDLE_READ_LIMIT || !this.#sink.wantsIdleRead()) return false;
+    this.#idle = true;
+    return true;
+  }
+
+  #completeFill(): void {
+    const filled = this.#filled;
+    this.#filled = 0;
+    this.#wanted = false;
+    this.#sink.readInto(this.#target, filled, filled);
   }
 
   write(bufs: Uint8Array | readonly Uint8Array[]): number | IoError {
@@ -349,6 +429,7 @@ export class HandleTransport implements StreamTransport {
 
   destroy(): void {
     if (this.#link.released) return;
+    this.#filled = 0;
     this.#wanted = false;
     this.#idle = false;
     this.#writer.retire();

@@ -335,12 +335,13 @@ export class StreamCore implements StreamSink {
 
   // ---- StreamSink: what the transport reports ----
 
-  readInto(buf: Uint8Array, n: number): void {
+  readInto(buf: Uint8Array, n: number, copied = 0): void {
     const op = asRead(this.#reads.front());
     if (op === null || !sameBytes(op.buffer!, buf)) {
       this.readCopy(buf, 0, n, false); // the read it was meant for is gone: keep the bytes
       return;
     }
+    this.#bytesCopied += copied;
     this.#reads.shift();
     this.#readStarted = false;
     this.context.completeFromIo(op.finish(null, n));
@@ -361,6 +362,10 @@ export class StreamCore implements StreamSink {
     }
     if (from < end) this.#keep(src, from, end, stable);
     this.#pumpReads();
+  }
+
+  readKept(src: Uint8Array, start: number, end: number): void {
+    if (start < end) this.#keep(src, start, end, false);
   }
 
   readEnded(): void {

@@ -16,17 +16,21 @@ function swallowError(): void {
 export class StreamLink {
   readonly stream: Duplex;
   readonly #sink: StreamSink;
+  readonly #beforeEnd: (() => void) | null;
   #released = false;
 
   readonly #onEnd = (): void => {
+    this.#beforeEnd?.();
     this.#sink.readEnded();
   };
 
   readonly #onError = (error: Error): void => {
+    this.#beforeEnd?.();
     this.#sink.failed(fromNodeError(error));
   };
 
   readonly #onClose = (): void => {
+    this.#beforeEnd?.();
     this.#sink.closed();
   };
 
@@ -34,8 +38,10 @@ export class StreamLink {
     if (!this.#released) this.#sink.writeDone(error ? fromNodeError(error) : null);
   };
 
-  constructor(sink: StreamSink, stream: Duplex) {
+  /** `beforeEnd`: the transport hands over bytes it still holds before the sink hears of an end, error or close. */
+  constructor(sink: StreamSink, stream: Duplex, beforeEnd: (() => void) | null = null) {
     this.#sink = sink;
+    this.#beforeEnd = beforeEnd;
     this.stream = stream;
     stream.on('end', this.#onEnd);
     stream.on('error', this.#onError);

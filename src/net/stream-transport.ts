@@ -53,14 +53,22 @@ export const TRANSPORT_WRITE_PENDING = 1;
  * inside a call the core made.
  */
 export interface StreamSink {
-  /** `n` bytes landed in `buf`, the buffer the core passed to `startRead`. */
-  readInto(buf: Uint8Array, n: number): void;
+  /**
+   * `n` bytes landed in `buf`, the buffer the core passed to `startRead`;
+   * `copied` of them were copied there by the transport (default 0).
+   */
+  readInto(buf: Uint8Array, n: number, copied?: number): void;
   /**
    * `src[start, end)` arrived in memory of the transport's. `stable`: the
    * bytes stay untouched until the core calls `startRead` again (so the core
    * may keep a view instead of copying what it cannot deliver now).
    */
   readCopy(src: Uint8Array, start: number, end: number, stable: boolean): void;
+  /**
+   * `src[start, end)` arrived for a read that was withdrawn before the
+   * transport delivered it: keep a copy for the next read, deliver nothing now.
+   */
+  readKept(src: Uint8Array, start: number, end: number): void;
   /** The peer finished sending. */
   readEnded(): void;
   /** The write in progress (one `write` that returned pending) finished. */
