@@ -385,7 +385,7 @@ export abstract class BasicAcceptor<S> {
   }
 
   #abortPending(): void {
-    const aborted = new IoError('operation_aborted');
+    const aborted = OPERATION_ABORTED;
     for (let op = this.#accepts.shift(); op !== null; op = this.#accepts.shift()) {
       this.context.enqueue(asAccept<S>(op)!.finish(aborted, null));
     }

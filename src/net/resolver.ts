@@ -5,7 +5,6 @@ import { getAssociatedCancellationSlot } from '../associations/bind-cancellation
 import type { CancellationType } from '../cancellation/cancellation-type.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
 import { fromNodeError } from '../errors/from-node-error.js';
-import { IoError } from '../errors/io-error.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { OpQueue } from '../ops/op-queue.js';
 import type { Operation } from '../ops/operation.js';
@@ -153,7 +152,7 @@ export class Resolver {
    */
   cancel(): void {
     this.context.tracker?.operation('resolver', this, 'cancel');
-    const aborted = new IoError('operation_aborted');
+    const aborted = OPERATION_ABORTED;
     for (let op = this.#pending.shift(); op !== null; op = this.#pending.shift()) {
       this.context.enqueue((op instanceof ResolveOp ? op : null)!.fail(aborted));
     }

@@ -4,6 +4,7 @@ import { getAssociatedAllocator } from '../associations/associate.js';
 import { getAssociatedCancellationSlot } from '../associations/bind-cancellation-slot.js';
 import { CancellationType } from '../cancellation/cancellation-type.js';
 import { OPERATION_ABORTED } from '../cancellation/operation-aborted.js';
+import { END_OF_STREAM } from '../errors/end-of-stream.js';
 import { IoError } from '../errors/io-error.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { ConnectOp } from '../ops/connect-op.js';
@@ -323,7 +324,7 @@ export class StreamCore implements StreamSink {
   shutdown(how: ShutdownType, what: string): void {
     this.connectedSocket(what);
     if (how !== 'send') {
-      this.#readError ??= new IoError('eof');
+      this.#readError ??= END_OF_STREAM;
       this.#stopReading();
       this.#failReads(this.#readError);
     }
@@ -369,7 +370,7 @@ export class StreamCore implements StreamSink {
   }
 
   readEnded(): void {
-    this.#readError ??= new IoError('eof');
+    this.#readError ??= END_OF_STREAM;
     this.#failReads(this.#readError);
   }
 
@@ -404,7 +405,7 @@ export class StreamCore implements StreamSink {
   }
 
   closed(): void {
-    this.#readError ??= new IoError('eof');
+    this.#readError ??= END_OF_STREAM;
     this.#writeError ??= new IoError('broken_pipe');
     this.#fail(this.#writeError);
   }
@@ -594,7 +595,7 @@ export class StreamCore implements StreamSink {
   }
 
   #abortPending(): void {
-    const aborted = new IoError('operation_aborted');
+    const aborted = OPERATION_ABORTED;
     if (this.#connectOp !== null) this.#abortConnect(aborted);
     this.#stopReading();
     for (let op = this.#reads.shift(); op !== null; op = this.#reads.shift()) {
