@@ -9,9 +9,12 @@
  * - `server.key`, `server.crt`: a server certificate for `localhost` and
  *   `127.0.0.1`, signed by that CA, valid for 30 days;
  * - `expired.key`, `expired.crt`: the same names, signed by the CA, expired in 2020;
+ * - `client.key`, `client.crt`: a client certificate signed by the CA, for
+ *   servers that ask for one (`requestCert`);
  * - `other-ca.key`, `other-ca.crt`, `other.key`, `other.crt`: a second CA
  *   and a server certificate it signed (a verifying client that trusts only
- *   `ca.crt` refuses it).
+ *   `ca.crt` refuses it), and `other-client.key`, `other-client.crt`: a
+ *   client certificate it signed (a server that trusts only `ca.crt` refuses it).
  *
  * Run it:   node dist/examples/make-tls-certs.js tls-certs
  *           (then: npm run example -- tls-echo-server --cert tls-certs/server.crt --key tls-certs/server.key)
@@ -34,14 +37,14 @@ function makeCa(name: string, cn: string): void {
     '-days', '30', '-subj', `/CN=${cn}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
 }
 
-function makeRequest(name: string): void {
-  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=localhost');
+function makeRequest(name: string, cn = 'localhost'): void {
+  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
 }
 
-/** Signs `name.csr` with `ca` for 30 days from now. */
-function sign(name: string, ca: string): void {
-  fs.writeFileSync(path.join(dir, 'server.ext'), `${names}\nextendedKeyUsage=serverAuth\n`);
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '30', '-extfile', 'server.ext', '-out', `${name}.crt`);
+/** Signs `name.csr` with `ca` for 30 days from now, for a server (the default) or a client (`clientAuth`). */
+function sign(name: string, ca: string, usage: 'serverAuth' | 'clientAuth' = 'serverAuth'): void {
+  fs.writeFileSync(path.join(dir, 'usage.ext'), usage === 'serverAuth' ? `${names}\nextendedKeyUsage=serverAuth\n` : 'extendedKeyUsage=clientAuth\n');
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '30', '-extfile', 'usage.ext', '-out', `${name}.crt`);
 }
 
 /** Signs `name.csr` with `ca` for a period in 2020 (`openssl x509` cannot set past dates; `openssl ca` can). */
@@ -65,10 +68,14 @@ makeRequest('server');
 sign('server', 'ca');
 makeRequest('expired');
 signExpired('expired', 'ca');
+makeRequest('client', 'proactor test client');
+sign('client', 'ca', 'clientAuth');
 makeCa('other-ca', 'another test CA (test only)');
 makeRequest('other');
 sign('other', 'other-ca');
+makeRequest('other-client', 'client of another CA');
+sign('other-client', 'other-ca', 'clientAuth');
 for (const f of fs.readdirSync(dir)) {
   if (!/\.(key|crt)$/.test(f)) fs.rmSync(path.join(dir, f));
 }
-console.log(`test-only certificates in ${dir}: ca.crt, server.crt/.key, expired.crt/.key, other-ca.crt, other.crt/.key`);
+console.log(`test-only certificates in ${dir}: ca.crt, server.crt/.key, expired.crt/.key, client.crt/.key, other-ca.crt, other.crt/.key, other-client.crt/.key`);

@@ -10,7 +10,9 @@
  * token is `cancelAfter(ms, handler)`, and cancelling a handshake closes the
  * stream. A client that sends plain text or garbage fails its handshake
  * (`handshake_failed`), is logged and closed; the others go on. SIGINT or
- * SIGTERM stops it and prints the allocation statistics.
+ * SIGTERM stops it and prints the allocation statistics. With
+ * `--client-ca FILE` it asks every client for a certificate signed by that
+ * CA and refuses a client without one (`certificate_verify_failed`).
  *
  * Without `--cert`/`--key` it makes test-only certificates (with the
  * `openssl` command, through make-tls-certs) in a temporary folder and
@@ -20,6 +22,8 @@
  *           npm run example -- tls-echo-server --port 0 --cert server.crt --key server.key
  * Try it:   openssl s_client -connect 127.0.0.1:5443 -CAfile <the printed ca.crt> -quiet
  *           (type lines; each comes back)
+ * Clients:  ... tls-echo-server --cert d/server.crt --key d/server.key --client-ca d/ca.crt
+ *           openssl s_client -connect 127.0.0.1:5443 -CAfile d/ca.crt -cert d/client.crt -key d/client.key -quiet
  */
 import * as fs from 'node:fs';
 import {
@@ -44,10 +48,11 @@ interface Options {
   key: string;
   bufferSize: number;
   handshakeTimeout: number;
+  clientCa: string;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const options: Options = { host: '127.0.0.1', port: 5443, cert: '', key: '', bufferSize: 16384, handshakeTimeout: 10_000 };
+  const options: Options = { host: '127.0.0.1', port: 5443, cert: '', key: '', bufferSize: 16384, handshakeTimeout: 10_000, clientCa: '' };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -57,7 +62,8 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === '--key' && value !== undefined) options.key = value;
     else if (flag === '--buffer-size' && value !== undefined) options.bufferSize = Number(value);
     else if (flag === '--handshake-timeout' && value !== undefined) options.handshakeTimeout = Number(value);
-    else throw new Error(`unknown or incomplete argument: ${String(flag)} (use --host H --port N --cert F --key F --buffer-size B --handshake-timeout MS)`);
+    else if (flag === '--client-ca' && value !== undefined) options.clientCa = value;
+    else throw new Error(`unknown or incomplete argument: ${String(flag)} (use --host H --port N --cert F --key F --buffer-size B --handshake-timeout MS --client-ca F)`);
   }
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error('--port must be 0..65535');
   if (!Number.isInteger(options.bufferSize) || options.bufferSize < 1) throw new Error('--buffer-size must be a positive integer');
@@ -136,7 +142,8 @@ function main(): void {
     ({ cert, key } = made);
     console.log(`test-only certificates made; trust ${made.ca}`);
   }
-  const ssl = new SslContext({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) });
+  const clientCa = options.clientCa === '' ? {} : { ca: fs.readFileSync(options.clientCa), requestCert: true };
+  const ssl = new SslContext({ cert: fs.readFileSync(cert), key: fs.readFileSync(key), ...clientCa });
   const ctx = new IoContext();
   // The handle transport, so node:tls takes each socket over in C++ (SslStream's native route).
   const acceptor = new TcpAcceptor(ctx, { host: options.host, port: options.port }, { transport: 'handle' });

@@ -47,10 +47,11 @@ describe('layers', () => {
     expect(offending).toEqual([]);
   });
 
-  test('only the handle transport and its write protocol touch a stream handle (`_handle`); the cluster route, a listening one', () => {
+  test('only the handle transport and its write protocol touch a stream handle (`_handle`); the cluster route, a listening one; the TLS peer check, a TLS one', () => {
     const users = files.filter((f) => /\b_handle\b/.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(src, f));
     // cluster-listen.ts takes the listening handle a net.Server got from the cluster primary: a server handle, never a stream's.
-    expect(users.sort()).toEqual([path.join('net', 'cluster-listen.ts'), path.join('net', 'handle-transport.ts'), path.join('net', 'handle-write.ts')]);
+    // peer-verification.ts reads OpenSSL's verify result off a TLS handle, which Node hands only to its own tls.Server.
+    expect(users.sort()).toEqual([path.join('net', 'cluster-listen.ts'), path.join('net', 'handle-transport.ts'), path.join('net', 'handle-write.ts'), path.join('tls', 'peer-verification.ts')]);
   });
 
   test('the stream core never asks which transport it drives', () => {

@@ -24,7 +24,8 @@ export type SniCallback = (servername: string, done: (err: Error | null, context
  * (`key`, `cert`, `ca`, `pfx`/`passphrase`, `minVersion`/`maxVersion`,
  * `ciphers`, `ecdhCurve`, `sessionTimeout`, `ticketKeys`, …, exactly as
  * `tls.createSecureContext` takes them), plus the ALPN protocols to offer
- * (clients) or accept (servers), and a server's SNI callback.
+ * (clients) or accept (servers), a server's SNI callback, and whether a
+ * server asks its clients for certificates (`requestCert`).
  *
  * @example
  * ```ts
@@ -38,6 +39,14 @@ export interface SslContextOptions extends tls.SecureContextOptions {
   ALPNProtocols?: readonly string[];
   /** Servers: picks a context by the name the client asked for. */
   SNICallback?: SniCallback;
+  /**
+   * Servers: ask every client for a certificate and verify it against `ca`
+   * (asio's `verify_peer | verify_fail_if_no_peer_cert`). A client without
+   * one, or whose certificate does not verify, fails the server's handshake
+   * with `certificate_verify_failed`, unless the stream was made with
+   * `rejectUnauthorized: false` (then `peerVerifyError()` tells). Default `false`.
+   */
+  requestCert?: boolean;
 }
 
 /**
@@ -62,12 +71,15 @@ export class SslContext {
   readonly secureContext: tls.SecureContext;
   /** @internal The ALPN protocols, or `undefined`. */
   readonly alpnProtocols: string[] | undefined;
+  /** @internal Servers: whether clients are asked for a certificate. */
+  readonly requestCert: boolean;
   /** @internal Node's form of the SNI callback, or `undefined`. */
   readonly sniCallback: ((servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void) | undefined;
 
   constructor(options: SslContextOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new TypeError(`SslContext: the options must be an object, got ${describeValue(options)}`);
-    const { ALPNProtocols: alpn, SNICallback: sni, ...secure } = options;
+    const { ALPNProtocols: alpn, SNICallback: sni, requestCert, ...secure } = options;
+    if (requestCert !== undefined && typeof requestCert !== 'boolean') throw new TypeError(`SslContext: requestCert must be a boolean, got ${describeValue(requestCert)}`);
     if (alpn !== undefined && (!Array.isArray(alpn) || !alpn.every((p) => typeof p === 'string'))) {
       throw new TypeError(`SslContext: ALPNProtocols must be an array of strings, got ${describeValue(alpn)}`);
     }
@@ -78,6 +90,7 @@ export class SslContext {
       const e = fromNodeError(err);
       throw new IoError('invalid_argument', `SslContext: ${e.message}`, { cause: err, ...(e.nodeCode === undefined ? {} : { nodeCode: e.nodeCode }) });
     }
+    this.requestCert = requestCert ?? false;
     this.alpnProtocols = alpn === undefined ? undefined : [...alpn];
     this.sniCallback =
       sni === undefined

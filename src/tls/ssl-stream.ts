@@ -20,6 +20,7 @@ import { BasicStreamSocket, totalLength } from '../net/basic-stream-socket.js';
 import { StreamCore, type TransportStats } from '../net/stream-core.js';
 import { NextLayerDuplex, type SslNextLayer } from './next-layer-duplex.js';
 import type { SslContext } from './ssl-context.js';
+import { peerVerifyCode } from './peer-verification.js';
 import { handshakeError } from './tls-error.js';
 
 /**
@@ -52,7 +53,12 @@ export interface SslStreamOptions {
    * the next layer connected to (`asyncConnect({ host })`).
    */
   servername?: string;
-  /** Clients: refuse a server whose certificate does not verify (default `true`; `false` turns verification off). */
+  /**
+   * Refuse a peer whose certificate does not verify (default `true`):
+   * clients check the server's; servers whose context has `requestCert`
+   * check the client's. `false` lets the handshake succeed anyway, and
+   * `peerVerifyError()` says what was wrong.
+   */
   rejectUnauthorized?: boolean;
 }
 
@@ -140,6 +146,9 @@ export class SslStream {
   #route: SslRoute | null = null;
   #tls: tls.TLSSocket | null = null;
   #handshakeOp: HandshakeOp | null = null;
+  #side: HandshakeType = 'client';
+  /** Why the peer's certificate did not verify (`rejectUnauthorized: false`), else `null`. */
+  #verifyError: IoError | null = null;
   #shutdownOp: ShutdownOp | null = null;
   #registered = false;
 
@@ -151,6 +160,12 @@ export class SslStream {
 
   readonly #onSecure = (): void => {
     if (this.#state !== 'handshaking') return;
+    const refused = this.#checkPeer();
+    if (refused !== null) {
+      this.#failHandshake(refused);
+      this.#tls?.destroy(); // the client is cut off, as node:tls servers do
+      return;
+    }
     this.#state = 'open';
     const op = this.#handshakeOp;
     this.#handshakeOp = null;
@@ -270,6 +285,26 @@ export class SslStream {
     if (this.#state !== 'open') return null;
     const cert = this.#tls?.getPeerCertificate();
     return cert === undefined || Object.keys(cert).length === 0 ? null : cert;
+  }
+
+  /**
+   * Why the peer's certificate did not verify, as a `certificate_verify_failed`
+   * error with Node's code in `nodeCode` (`'UNABLE_TO_VERIFY_LEAF_SIGNATURE'`,
+   * `'CERT_HAS_EXPIRED'`, …), or `null`: verified, not asked for, or before
+   * the handshake. Only a stream made with `rejectUnauthorized: false` can
+   * be open with one; otherwise the handshake fails with it.
+   *
+   * @example
+   * ```ts
+   * const stream = new SslStream(socket, serverContextWithRequestCert, { rejectUnauthorized: false });
+   * stream.asyncHandshake('server', (err) => {
+   *   if (err) return stream.close();
+   *   const who = stream.peerVerifyError() === null ? stream.peerCertificate()?.subject.CN : 'guest';
+   * });
+   * ```
+   */
+  peerVerifyError(): IoError | null {
+    return this.#verifyError;
   }
 
   /**
@@ -476,6 +511,7 @@ export class SslStream {
       return;
     }
     this.#tls = tlsSocket;
+    this.#side = type;
     this.#state = 'handshaking';
     this.#handshakeOp = op;
     if (!this.#registered) {
@@ -556,9 +592,27 @@ export class SslStream {
     return new tls.TLSSocket(under, {
       isServer: true,
       secureContext: ssl.secureContext,
+      requestCert: ssl.requestCert,
+      rejectUnauthorized: this.#rejectUnauthorized,
       ...(ssl.alpnProtocols === undefined ? {} : { ALPNProtocols: ssl.alpnProtocols }),
       ...(ssl.sniCallback === undefined ? {} : { SNICallback: ssl.sniCallback }),
     });
+  }
+
+  /**
+   * At the end of a handshake: notes why the peer's certificate did not
+   * verify, and returns the error to fail the handshake with when that
+   * refuses the peer. Clients: node:tls has refused already (an error
+   * instead of this event) unless `rejectUnauthorized` is off.
+   */
+  #checkPeer(): IoError | null {
+    const t = this.#tls!;
+    const server = this.#side === 'server';
+    const code = server ? (this.#ssl.requestCert ? peerVerifyCode(t) : null) : t.authorized ? null : String(t.authorizationError);
+    if (code === null) return null;
+    const err = handshakeError(Object.assign(new Error(server ? 'the client certificate did not verify' : 'the server certificate did not verify'), { code }));
+    this.#verifyError = err;
+    return server && this.#rejectUnauthorized ? err : null;
   }
 
   #failHandshake(err: IoError): void {

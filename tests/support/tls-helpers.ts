@@ -17,6 +17,10 @@ export interface TestCerts {
   readonly expiredCert: Buffer;
   readonly otherKey: Buffer;
   readonly otherCert: Buffer;
+  readonly clientKey: Buffer;
+  readonly clientCert: Buffer;
+  readonly otherClientKey: Buffer;
+  readonly otherClientCert: Buffer;
 }
 
 let made: TestCerts | null = null;
@@ -36,6 +40,10 @@ export function testCerts(): TestCerts {
     expiredCert: read('expired.crt'),
     otherKey: read('other.key'),
     otherCert: read('other.crt'),
+    clientKey: read('client.key'),
+    clientCert: read('client.crt'),
+    otherClientKey: read('other-client.key'),
+    otherClientCert: read('other-client.crt'),
   };
   return made;
 }
