@@ -7,13 +7,17 @@
  * bench/load/tls-echo-load.c (OpenSSL, one blocking thread per connection,
  * every byte checked). Echo at 64 B, 4 KiB and 64 KiB with 64 connections,
  * and full handshakes per second; the two servers run in turns (several
- * rounds each, interleaved), and each figure is the median.
+ * rounds each, interleaved), and each figure is the median. Each server runs
+ * with bench/heap-probe.ts preloaded, which the load generator signals as
+ * its measured window opens and closes: heap bytes allocated and CPU time
+ * per round trip (or handshake) come from that window.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { heapFrom, startServer } from './echo-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, path.basename(path.dirname(here)) === 'dist' ? '../..' : '..');
@@ -23,6 +27,10 @@ export interface TlsEchoRow {
   readonly proactor: number;
   readonly node: number;
   readonly ratio: number;
+  /** Heap bytes allocated per round trip (or handshake) in the measured window, medians; `null` without a probe reading. */
+  readonly heap: { readonly proactor: number | null; readonly node: number | null };
+  /** Server CPU (user + system, every thread) per round trip (or handshake), µs, medians. */
+  readonly cpuMicros: { readonly proactor: number | null; readonly node: number | null };
 }
 
 export interface TlsEchoResult {
@@ -45,45 +53,25 @@ function loadBinary(): string {
   return bin;
 }
 
-function startServer(script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [path.join(root, 'dist', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not start: ${out}`));
-    }, 20_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on [^:\s]+:(\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
-      }
-    });
-  });
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
-}
-
-function runLoad(bin: string, args: string[]): number {
+/** One run of the load generator; its rate and count, after checking that every byte came back. */
+function runLoad(bin: string, args: string[]): { perSecond: number; count: number } {
   const out = execFileSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
-  const r = JSON.parse(out) as { perSecond: number; errors: number; mismatches: number };
+  const r = JSON.parse(out) as { perSecond: number; count: number; errors: number; mismatches: number };
   if (r.errors !== 0 || r.mismatches !== 0) throw new Error(`tls-echo-load: ${r.errors} errors, ${r.mismatches} mismatches`);
-  return r.perSecond;
+  return r;
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+function medianOrNull(xs: number[]): number | null {
+  return xs.length === 0 ? null : median(xs);
+}
+
+function cell(x: number | null, digits: number): string {
+  return x === null ? 'n/a' : x.toFixed(digits);
 }
 
 export async function runTlsEchoBenchmark(rounds = Number(process.env.BENCH_TLS_ROUNDS ?? 3), seconds = Number(process.env.BENCH_TLS_SECONDS ?? 2)): Promise<TlsEchoResult> {
@@ -101,29 +89,49 @@ export async function runTlsEchoBenchmark(rounds = Number(process.env.BENCH_TLS_
     { what: 'handshakes/s', args: ['--handshakes'] },
   ];
   const servers = {
-    proactor: ['examples/tls-echo-server.js', ['--port', '0', '--cert', cert, '--key', key, '--buffer-size', '65536']] as const,
-    node: ['bench/node-tls-echo-server.js', ['--port', '0', '--cert', cert, '--key', key]] as const,
-  };
+    proactor: ['examples/tls-echo-server.js', '--cert', cert, '--key', key, '--buffer-size', '65536'],
+    node: ['bench/node-tls-echo-server.js', '--cert', cert, '--key', key],
+  } as const;
+  const probe = pathToFileURL(path.join(root, 'dist', 'bench', 'heap-probe.js')).href;
   const rows: TlsEchoRow[] = [];
   for (const c of cases) {
-    const got: Record<'proactor' | 'node', number[]> = { proactor: [], node: [] };
+    const got: Record<'proactor' | 'node', { rate: number[]; heap: number[]; cpu: number[] }> = {
+      proactor: { rate: [], heap: [], cpu: [] },
+      node: { rate: [], heap: [], cpu: [] },
+    };
     for (let r = 0; r < rounds; r++) {
       for (const which of r % 2 === 0 ? (['proactor', 'node'] as const) : (['node', 'proactor'] as const)) {
-        const [script, args] = servers[which];
-        const { child, port } = await startServer(script, [...args]);
+        const [script, ...args] = servers[which];
+        const server = await startServer(process.execPath, ['--expose-gc', '--import', probe, path.join(root, 'dist', script), ...args], root, null);
         try {
           const conns = c.what.startsWith('handshakes') ? 16 : connections;
-          got[which].push(
-            runLoad(bin, ['--port', String(port), '--ca', ca, '--cipher', CIPHER, '--connections', String(conns), '--duration', String(seconds), '--warmup', '0.5', ...c.args]),
-          );
+          const port = (server.target as { port: number }).port;
+          const load = runLoad(bin, [
+            '--port', String(port), '--ca', ca, '--cipher', CIPHER, '--connections', String(conns),
+            '--duration', String(seconds), '--warmup', '0.5', '--signal-pid', String(server.child.pid), ...c.args,
+          ]);
+          got[which].rate.push(load.perSecond);
+          await server.waitProbes(2, 3000);
+          const heap = heapFrom(server, { roundTrips: load.count });
+          if (heap !== null) {
+            got[which].heap.push(heap.bytesPerRoundTrip);
+            got[which].cpu.push(heap.cpuMicrosPerRoundTrip);
+          }
         } finally {
-          await stopServer(child);
+          await server.stop();
         }
       }
     }
-    const p = median(got.proactor);
-    const n = median(got.node);
-    rows.push({ what: c.what, proactor: p, node: n, ratio: p / n });
+    const p = median(got.proactor.rate);
+    const n = median(got.node.rate);
+    rows.push({
+      what: c.what,
+      proactor: p,
+      node: n,
+      ratio: p / n,
+      heap: { proactor: medianOrNull(got.proactor.heap), node: medianOrNull(got.node.heap) },
+      cpuMicros: { proactor: medianOrNull(got.proactor.cpu), node: medianOrNull(got.node.cpu) },
+    });
     process.stderr.write(`  ${c.what}: proactor ${p.toFixed(0)}/s, node:tls ${n.toFixed(0)}/s, ${(p / n).toFixed(2)}×\n`);
   }
   fs.rmSync(certs, { recursive: true, force: true });
@@ -132,11 +140,15 @@ export async function runTlsEchoBenchmark(rounds = Number(process.env.BENCH_TLS_
 
 export function formatTlsEchoBenchmark(r: TlsEchoResult): string {
   const lines = [
-    `${r.connections} connections (16 for handshakes), ${r.cipher}, ${r.rounds} interleaved rounds of ${r.seconds} s each, medians; round trips (or full handshakes) per second.`,
+    `${r.connections} connections (16 for handshakes), ${r.cipher}, ${r.rounds} interleaved rounds of ${r.seconds} s each, medians; round trips (or full handshakes) per second, and the server's heap bytes allocated and CPU time (every thread) per round trip (or handshake) in the measured window.`,
     '',
-    '| workload | proactor SslStream | node:tls | ratio |',
-    '|---|---:|---:|---:|',
-    ...r.rows.map((row) => `| ${row.what} | ${row.proactor.toFixed(0)} | ${row.node.toFixed(0)} | ${row.ratio.toFixed(2)}× |`),
+    '| workload | proactor SslStream | node:tls | ratio | heap B, proactor / node | CPU µs, proactor / node |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...r.rows.map(
+      (row) =>
+        `| ${row.what} | ${row.proactor.toFixed(0)} | ${row.node.toFixed(0)} | ${row.ratio.toFixed(2)}× | ` +
+        `${cell(row.heap.proactor, 0)} / ${cell(row.heap.node, 0)} | ${cell(row.cpuMicros.proactor, 1)} / ${cell(row.cpuMicros.node, 1)} |`,
+    ),
   ];
   return lines.join('\n');
 }

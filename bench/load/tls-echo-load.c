@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ static const char *ca_file, *cipher = NULL;
 static SSL_CTX *ctx;
 static atomic_int phase; /* 0 warm-up, 1 measuring, 2 stop */
 static atomic_long counted, errors, mismatches;
+static pid_t signal_pid = 0; /* told SIGUSR2 as the measured window opens and closes (a heap probe) */
 
 static double now(void) {
   struct timespec t;
@@ -161,11 +163,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(f, "--warmup")) warmup = atof(v);
     else if (!strcmp(f, "--ca")) ca_file = v;
     else if (!strcmp(f, "--cipher")) cipher = v;
+    else if (!strcmp(f, "--signal-pid")) signal_pid = (pid_t)atoi(v);
     else { fprintf(stderr, "unknown argument %s\n", f); return 2; }
     i++;
   }
   if (port <= 0 || ca_file == NULL || connections < 1 || connections > MAX_CONNECTIONS || size < 1 || size > (int)MAX_SIZE) {
-    fprintf(stderr, "usage: tls-echo-load --port N --ca FILE [--connections C] [--size S] [--duration s] [--warmup s] [--cipher TLS13-SUITE] [--handshakes]\n");
+    fprintf(stderr, "usage: tls-echo-load --port N --ca FILE [--connections C] [--size S] [--duration s] [--warmup s] [--cipher TLS13-SUITE] [--handshakes] [--signal-pid PID]\n");
     return 2;
   }
   ctx = SSL_CTX_new(TLS_client_method());
@@ -179,10 +182,12 @@ int main(int argc, char **argv) {
     pthread_create(&threads[i], NULL, handshake_mode ? handshake_thread : echo_thread, (void *)(uintptr_t)i);
   }
   usleep((useconds_t)(warmup * 1e6));
+  if (signal_pid > 0) kill(signal_pid, SIGUSR2);
   double start = now();
   atomic_store(&phase, 1);
   usleep((useconds_t)(duration * 1e6));
   atomic_store(&phase, 2);
+  if (signal_pid > 0) kill(signal_pid, SIGUSR2);
   double elapsed = now() - start;
   long n = atomic_load(&counted);
   for (int i = 0; i < connections; i++) pthread_join(threads[i], NULL);
