@@ -154,7 +154,7 @@ export function echoOptionsFromEnv(): EchoOptions {
 
 const BIN_DIR = path.join(ROOT, 'dist', 'bench', 'bin');
 
-export function ensureBinary(name: string): string {
+export function ensureBinary(name: string, flags: readonly string[] = []): string {
   const source = path.join(ROOT, 'bench', 'load', `${name}.c`);
   const binary = path.join(BIN_DIR, name);
   const common = path.join(ROOT, 'bench', 'load', 'load-common.h'); // what the load generators include
@@ -162,7 +162,7 @@ export function ensureBinary(name: string): string {
   if (existsSync(binary) && statSync(binary).mtimeMs >= newest) return binary;
   mkdirSync(BIN_DIR, { recursive: true });
   const cc = process.env.CC ?? 'cc';
-  const r = spawnSync(cc, ['-O2', '-Wall', '-o', binary, source], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', binary, source, ...flags], { encoding: 'utf8', timeout: 60_000 });
   if (r.error !== undefined) throw new Error(`${cc} failed to start: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cc} ${source} failed:\n${r.stderr}`);
   return binary;

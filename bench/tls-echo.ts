@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureBinary } from './echo.js';
 import { heapFrom, startServer } from './echo-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -43,14 +44,9 @@ export interface TlsEchoResult {
 
 const CIPHER = 'TLS_AES_128_GCM_SHA256';
 
-function loadBinary(): string {
-  const src = path.join(root, 'bench', 'load', 'tls-echo-load.c');
-  const bin = path.join(root, 'dist', 'bench', 'bin', 'tls-echo-load');
-  if (!fs.existsSync(bin) || fs.statSync(bin).mtimeMs < fs.statSync(src).mtimeMs) {
-    fs.mkdirSync(path.dirname(bin), { recursive: true });
-    execFileSync(process.env.CC ?? 'cc', ['-O2', '-pthread', '-o', bin, src, '-lssl', '-lcrypto'], { stdio: 'inherit' });
-  }
-  return bin;
+/** The TLS load generator, built with OpenSSL (Debian's libssl-dev) when missing or older than its source. */
+export function tlsLoadBinary(): string {
+  return ensureBinary('tls-echo-load', ['-pthread', '-lssl', '-lcrypto']);
 }
 
 /** One run of the load generator; its rate and count, after checking that every byte came back. */
@@ -75,7 +71,7 @@ function cell(x: number | null, digits: number): string {
 }
 
 export async function runTlsEchoBenchmark(rounds = Number(process.env.BENCH_TLS_ROUNDS ?? 3), seconds = Number(process.env.BENCH_TLS_SECONDS ?? 2)): Promise<TlsEchoResult> {
-  const bin = loadBinary();
+  const bin = tlsLoadBinary();
   const certs = fs.mkdtempSync(path.join(os.tmpdir(), 'proactor-bench-tls-'));
   execFileSync(process.execPath, [path.join(root, 'dist', 'examples', 'make-tls-certs.js'), certs], { stdio: 'ignore' });
   const cert = path.join(certs, 'server.crt');

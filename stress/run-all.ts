@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fdExhaustionScenario, halfCloseScenario, idleScenario, resetScenario, slowReaderScenario } from './faults.js';
 import { churnScenario, sigtermScenario } from './lifecycle.js';
 import { loadScenario } from './load.js';
+import { tlsChurnScenario } from './tls.js';
 import { udpFloodScenario } from './udp-flood.js';
 import { distRoot, withDeadline, type ScenarioContext, type ScenarioResult } from './support.js';
 
@@ -38,6 +39,7 @@ const scenarios: Scenario[] = [
   { key: 'sigterm', title: 'shutdown: SIGTERM', run: sigtermScenario, limitMs: 120_000 },
   { key: 'churn', title: 'memory: connection churn', run: churnScenario, limitMs: 400_000 },
   { key: 'udp-flood', title: 'fault: UDP flood', run: udpFloodScenario, limitMs: 180_000 },
+  { key: 'tls', title: 'TLS: handshake churn, 64 KiB echo, non-TLS clients', run: tlsChurnScenario, limitMs: 240_000 },
 ];
 
 function parseScale(argv: readonly string[]): number {
