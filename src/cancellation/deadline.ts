@@ -83,8 +83,10 @@ export class Deadline implements SlotWatcher, CancellationHandler {
       }
     };
     // Data properties set once per operation by `begin`: reading them is a plain load, not a getter and a lookup on the target.
+    // All data properties, no accessor: every deadline's handler then has the same shape, so the
+    // places that read a handler's associations stay monomorphic (a getter per instance gave each its own).
     Object.defineProperty(handler, associatedAllocator, { value: undefined, writable: true });
-    Object.defineProperty(handler, associatedExecutor, { get: () => getAssociated(this.target, associatedExecutor) });
+    Object.defineProperty(handler, associatedExecutor, { value: undefined, writable: true });
     Object.defineProperty(handler, associatedCancellationSlot, { value: slot });
     this.handler = handler;
     const onTimer = (err: IoError | null): void => {
@@ -99,9 +101,11 @@ export class Deadline implements SlotWatcher, CancellationHandler {
     this.#onTimer = onTimer;
   }
 
-  /** Gives the operation's handler and the timer's the allocator `target` carries. */
-  #carry(allocator: Allocator | undefined): void {
-    (this.handler as { [associatedAllocator]?: Allocator | undefined })[associatedAllocator] = allocator;
+  /** Gives the operation's handler the allocator and executor `target` carries, and the timer's the allocator. */
+  #carry(allocator: Allocator | undefined, executor: unknown): void {
+    const handler = this.handler as { [associatedAllocator]?: Allocator | undefined; [associatedExecutor]?: unknown };
+    handler[associatedAllocator] = allocator;
+    handler[associatedExecutor] = executor;
     (this.#onTimer as { [associatedAllocator]?: Allocator | undefined })[associatedAllocator] = allocator;
   }
 
@@ -113,7 +117,7 @@ export class Deadline implements SlotWatcher, CancellationHandler {
   /** An operation is about to start with `handler`; its results go to `target`, which carries `allocator` and the slot `outer`. */
   begin(target: AnyHandler, allocator: Allocator | undefined, outer: CancellationSlot | null): void {
     this.target = target;
-    this.#carry(allocator);
+    this.#carry(allocator, getAssociated(target, associatedExecutor));
     this.#pending = true;
     this.#armed = false;
     this.#outer = outer;
@@ -159,7 +163,7 @@ export class Deadline implements SlotWatcher, CancellationHandler {
       outer.clearIf(this);
     }
     this.target = null;
-    this.#carry(undefined);
+    this.#carry(undefined, undefined);
     this.#owner.release(this);
     return target;
   }
