@@ -617,6 +617,22 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   }
 
   /**
+   * @internal Moves every op of `ops` (completed, their work counted) to the
+   * back of the queue at once, in their order; `fromIo` (a libuv callback)
+   * then drains in that same callback, as `completeFromIo` does per op.
+   */
+  enqueueAll(ops: OpQueue, fromIo: boolean): void {
+    if (this.#shutDown) {
+      for (let op = ops.shift(); op !== null; op = ops.shift()) op.destroy();
+      return;
+    }
+    this.#queue.append(ops);
+    if (!this.#running || this.#draining) return;
+    if (fromIo) this.#drain();
+    else if (!this.#drainScheduled) this.#scheduleDrain();
+  }
+
+  /**
    * @internal Removes a queued operation that has not run yet (used when an
    * I/O object discards a completion); returns whether it was queued.
    */

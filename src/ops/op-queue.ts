@@ -71,9 +71,18 @@ export class OpQueue {
   }
 
   /**
-   * Moves every operation of `other` to the back of this queue.
+   * Moves every operation of `other` to the back of this queue, in O(1):
+   * the ops stay linked as they were.
    */
   append(other: OpQueue): void {
-    while (!other.isEmpty()) this.push(other.shift()!);
+    const head = other.#head;
+    if (head === null) return;
+    if (this.#tail === null) this.#head = head;
+    else this.#tail.next = head;
+    this.#tail = other.#tail;
+    this.#length += other.#length;
+    other.#head = null;
+    other.#tail = null;
+    other.#length = 0;
   }
 }

@@ -1,7 +1,6 @@
 import { createAlarm, freshNow, turnNow, type Alarm, type Clock } from '../io-context/clock.js';
 import type { IoContext, IoService } from '../io-context/io-context.js';
 import { OpQueue } from '../ops/op-queue.js';
-import type { Operation } from '../ops/operation.js';
 import { TimerSet } from './timer-set.js';
 
 const queues = new WeakMap<IoContext, TimerQueue>();
@@ -221,8 +220,8 @@ export class TimerQueue implements IoService {
 
   /**
    * Moves every wait due by `now` (a fresh clock reading) to the context.
-   * From an alarm (`fromIo`) the last one goes through `completeFromIo`,
-   * which drains the queue in this callback; otherwise all are only queued.
+   * From an alarm (`fromIo`) the queue is then drained in this callback;
+   * otherwise the waits are only queued.
    */
   #fireDue(fromIo: boolean, now: number): void {
     const ctx = this.#ctx;
@@ -247,9 +246,7 @@ export class TimerQueue implements IoService {
     // Re-arm before any handler runs: handlers may arm timers of their own.
     const next = heap.topExpiry();
     if (next < this.#armedAt) this.#arm(next);
-    for (let op: Operation | null = due.shift(); op !== null; op = due.shift()) {
-      if (fromIo && due.isEmpty()) ctx.completeFromIo(op);
-      else ctx.enqueue(op);
-    }
+    // All due waits join the run queue in one step, then (from an alarm) one drain runs them.
+    if (!due.isEmpty()) ctx.enqueueAll(due, fromIo);
   }
 }
