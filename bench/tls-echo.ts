@@ -49,10 +49,22 @@ export function tlsLoadBinary(): string {
   return ensureBinary('tls-echo-load', ['-pthread', '-lssl', '-lcrypto']);
 }
 
+/** What one run of tls-echo-load prints. */
+export interface TlsLoadResult {
+  perSecond: number;
+  count: number;
+  errors: number;
+  mismatches: number;
+}
+
+/** One run of the TLS load generator with `args`, its JSON result as printed. */
+export function runTlsLoad(bin: string, args: readonly string[], timeoutMs = 60_000): TlsLoadResult {
+  return JSON.parse(execFileSync(bin, args, { encoding: 'utf8', timeout: timeoutMs })) as TlsLoadResult;
+}
+
 /** One run of the load generator; its rate and count, after checking that every byte came back. */
-function runLoad(bin: string, args: string[]): { perSecond: number; count: number } {
-  const out = execFileSync(bin, args, { encoding: 'utf8', timeout: 60_000 });
-  const r = JSON.parse(out) as { perSecond: number; count: number; errors: number; mismatches: number };
+function runLoad(bin: string, args: string[]): TlsLoadResult {
+  const r = runTlsLoad(bin, args);
   if (r.errors !== 0 || r.mismatches !== 0) throw new Error(`tls-echo-load: ${r.errors} errors, ${r.mismatches} mismatches`);
   return r;
 }

@@ -14,21 +14,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tlsLoadBinary } from '../bench/tls-echo.js';
+import { runTlsLoad, tlsLoadBinary, type TlsLoadResult } from '../bench/tls-echo.js';
 import { delay, distRoot, heapOf, heapReportScript, mib, residentMemory, spawnNode, withDeadline, type ScenarioContext, type ScenarioResult } from './support.js';
 
 const HEAP_GROWTH_LIMIT = 10 * 1024 * 1024;
 const RSS_GROWTH_LIMIT = 96 * 1024 * 1024;
 
-interface LoadRun {
-  count: number;
-  errors: number;
-  mismatches: number;
-}
-
-function runTlsLoad(bin: string, args: readonly string[], seconds: number): LoadRun {
-  const out = execFileSync(bin, [...args, '--duration', String(seconds), '--warmup', '0.2'], { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
-  return JSON.parse(out) as LoadRun;
+function runLoad(bin: string, args: readonly string[], seconds: number): TlsLoadResult {
+  return runTlsLoad(bin, [...args, '--duration', String(seconds), '--warmup', '0.2'], (seconds + 60) * 1000);
 }
 
 /** A client that is not TLS: writes `text` (or nothing) and closes; resolves once the server has closed or reset it too. */
@@ -68,17 +61,17 @@ export async function tlsChurnScenario(ctx: ScenarioContext): Promise<ScenarioRe
   const port = (await server.waitFor(/listening on [^\s]+:(\d+)/, 10_000))[1]!;
   const common = ['--port', port, '--ca', join(certs, 'ca.crt'), '--cipher', 'TLS_AES_128_GCM_SHA256'];
 
-  const warm = runTlsLoad(bin, [...common, '--connections', '16', '--handshakes'], 1);
+  const warm = runLoad(bin, [...common, '--connections', '16', '--handshakes'], 1);
   const heapBefore = await heapOf(server);
   const rssBefore = residentMemory(server.pid).rss;
-  const handshakes = runTlsLoad(bin, [...common, '--connections', '16', '--handshakes'], seconds);
+  const handshakes = runLoad(bin, [...common, '--connections', '16', '--handshakes'], seconds);
   ctx.log(`tls handshakes: ${JSON.stringify(handshakes)}`);
-  const echo = runTlsLoad(bin, [...common, '--connections', '64', '--size', '65536'], seconds);
+  const echo = runLoad(bin, [...common, '--connections', '64', '--size', '65536'], seconds);
   ctx.log(`tls 64 KiB echo: ${JSON.stringify(echo)}`);
   for (let i = 0; i < bad; i += 50) {
     await Promise.all(Array.from({ length: Math.min(50, bad - i) }, (_, j) => badClient(Number(port), (i + j) % 2 === 0 ? 'GET / HTTP/1.0\r\n\r\n' : null)));
   }
-  const after = runTlsLoad(bin, [...common, '--connections', '4', '--size', '4096'], 1);
+  const after = runLoad(bin, [...common, '--connections', '4', '--size', '4096'], 1);
   ctx.log(`tls echo after the bad clients: ${JSON.stringify(after)}`);
   await delay(200);
   const heapAfter = await heapOf(server);
@@ -89,7 +82,7 @@ export async function tlsChurnScenario(ctx: ScenarioContext): Promise<ScenarioRe
   const out = server.stdout();
   const failures = Number(/handshake failures (\d+)/.exec(out)?.[1] ?? -1);
   const live = /^total\s+\d+\s+\d+\s+\d+\s+(\d+)/m.exec(out)?.[1];
-  const clean = (r: LoadRun): boolean => r.errors === 0 && r.mismatches === 0 && r.count > 0;
+  const clean = (r: TlsLoadResult): boolean => r.errors === 0 && r.mismatches === 0 && r.count > 0;
   const heapGrowth = heapAfter.heapUsed - heapBefore.heapUsed;
   const rssGrowth = peak - rssBefore;
   const ok =

@@ -332,12 +332,14 @@ export class HandleTransport implements StreamTransport {
   /** Node's user-buffer read callback: `nread` bytes are in `#landing`. Returns whether to keep reading. */
   #readArrived(nread: number): boolean {
     const landing = this.#landing;
-    if (landing === this.#overflow && this.#wanted && this.#fillsOn(nread)) return this.#fillArrived(nread);
+    const filling = landing === this.#overflow && this.#wanted && this.#fillsOn(nread);
+    if (filling && this.#fillArrived(nread)) return true; // the read stays open for the rest of its burst
     this.#wanted = false;
     this.#idle = false;
     this.#inReadCallback = true;
     try {
-      if (landing === this.#scratch) this.#sink.readCopy(landing, 0, nread, true);
+      if (filling) this.#completeFill();
+      else if (landing === this.#scratch) this.#sink.readCopy(landing, 0, nread, true);
       else if (landing === idleLanding || landing === this.#overflow) this.#sink.readCopy(landing, 0, nread, false);
       else this.#sink.readInto(landing, nread);
     } finally {
@@ -366,34 +368,22 @@ export class HandleTransport implements StreamTransport {
 
   /**
    * A record for the read being filled: copied behind the bytes before it.
-   * The read stays open (reading goes on, into the overflow buffer) while
-   * records come full and another fits, and completes otherwise, or in this
-   * loop turn's check phase at the latest, so a burst of records is one
-   * read and the echo of it one write.
+   * Returns whether the read stays open (reading goes on, into the overflow
+   * buffer): while records come full and another fits. Otherwise the caller
+   * completes it, as any read; at the latest it completes in this loop
+   * turn's check phase, so a burst of records is one read and the echo of
+   * it one write.
    */
   #fillArrived(nread: number): boolean {
     const target = this.#target;
     target.set(this.#overflow!.subarray(0, nread), this.#filled);
     this.#filled += nread;
-    if (nread === TLS_FULL_RECORD && target.length - this.#filled >= TLS_FULL_RECORD) {
-      if (!this.#flushQueued) {
-        this.#flushQueued = true;
-        setImmediate(this.#flushFill);
-      }
-      this.#nextLanding = this.#overflow!;
-      return true;
+    if (nread !== TLS_FULL_RECORD || target.length - this.#filled < TLS_FULL_RECORD) return false;
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      setImmediate(this.#flushFill);
     }
-    this.#inReadCallback = true;
-    try {
-      this.#completeFill();
-    } finally {
-      this.#inReadCallback = false;
-    }
-    if (this.#link.released) return false;
-    if (this.#wanted) return true; // started again from inside: `#nextLanding` is its buffer
     this.#nextLanding = this.#overflow!;
-    if (nread > IDLE_READ_LIMIT || !this.#sink.wantsIdleRead()) return false;
-    this.#idle = true;
     return true;
   }
 
