@@ -101,6 +101,7 @@ struct pstate {
   uint32_t open_handles;
   int torn_down;
   int check_closed;
+  napi_async_cleanup_hook_handle cleanup; /* held while the environment's teardown waits for the handles to close */
   int32_t* from;     /* the sender of the last datagram udpReceive read (see js_udp_receive) */
   napi_ref from_ref;
   struct sockaddr_storage from_addr; /* the same sender, for udpSenderName */
@@ -224,6 +225,15 @@ static void free_state(pstate* st) {
   free(st);
 }
 
+/* The last handle of a torn-down state has closed: free it, then let the environment's teardown go on.
+ * Until that removal Node keeps running the loop (and keeps this library loaded), so no close
+ * callback of ours can run after a worker thread's environment has unloaded the addon. */
+static void finish_teardown(pstate* st) {
+  napi_async_cleanup_hook_handle cleanup = st->cleanup;
+  free_state(st);
+  if (cleanup != NULL) napi_remove_async_cleanup_hook(cleanup);
+}
+
 static void on_close(uv_handle_t* handle) {
   psock* s = handle->data;
   pstate* st = s->state;
@@ -231,7 +241,7 @@ static void on_close(uv_handle_t* handle) {
   st->free_ids[st->nfree++] = s->id;
   st->open_handles--;
   free(s);
-  if (st->check_closed && st->open_handles == 0) free_state(st);
+  if (st->check_closed && st->open_handles == 0) finish_teardown(st);
 }
 
 static void close_sock(psock* s) {
@@ -834,11 +844,14 @@ static napi_value js_udp_send(napi_env env, napi_callback_info info) {
 static void on_check_close(uv_handle_t* handle) {
   pstate* st = handle->data;
   st->check_closed = 1; /* the state goes with the last handle closed after teardown */
-  if (st->open_handles == 0) free_state(st);
+  if (st->open_handles == 0) finish_teardown(st);
 }
 
-static void teardown(void* data) {
+/* The environment (the process, or a worker thread) is going away: close every handle. Node waits,
+ * running the loop, until finish_teardown removes this hook. */
+static void teardown(napi_async_cleanup_hook_handle cleanup, void* data) {
   pstate* st = data;
+  st->cleanup = cleanup;
   st->torn_down = 1;
   for (uint32_t i = 0; i < st->nslots; i++) {
     psock* s = st->slots[i];
@@ -903,12 +916,16 @@ static napi_value init(napi_env env, napi_value exports) {
     napi_throw_error(env, "ERR_PROACTOR_NATIVE", "no libuv loop");
     return NULL;
   }
+  if (napi_add_async_cleanup_hook(env, teardown, st, NULL) != napi_ok) {
+    free(st);
+    napi_throw_error(env, "ERR_PROACTOR_NATIVE", "could not register the environment cleanup hook");
+    return NULL;
+  }
   uv_check_init(st->loop, &st->check);
   st->check.data = st;
   uv_check_start(&st->check, on_check);
   uv_unref((uv_handle_t*)&st->check); /* never keeps the process alive by itself */
   napi_set_instance_data(env, st, NULL, NULL);
-  napi_add_env_cleanup_hook(env, teardown, st);
   static int keepalive_tag;
   make_fn(env, exports, "start", js_start, NULL);
   make_fn(env, exports, "open", js_open, NULL);

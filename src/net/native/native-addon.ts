@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 
 /** @internal An address as the addon reports it. */
@@ -98,12 +97,6 @@ let failure = '';
 
 function load(): void {
   loaded = true;
-  // A process whose worker threads had loaded the addon crashed at exit (a thread's loop is torn
-  // down under the addon's check handle); until the addon handles that, threads use the JS transports.
-  if (!isMainThread) {
-    failure = 'the native addon is used on the main thread only (not yet safe when a worker thread exits)';
-    return;
-  }
   const file = addonPath();
   if (file === null) {
     failure = `the native addon is not built (no ${ADDON_FILE}: the install could not compile it, see the install output)`;
