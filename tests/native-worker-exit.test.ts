@@ -49,6 +49,10 @@ worker.on('message', ({ port, transport }) => {
   console.log('transport ' + transport);
   const client = net.connect(port, '127.0.0.1', () => client.write('hello'));
   client.on('error', () => undefined);
+  client.on('close', () => {
+    clientClosed = true;
+    finish();
+  });
   client.once('data', (data) => {
     console.log('echo ' + String(data));
     if (how === 'terminate') void worker.terminate();
@@ -58,9 +62,16 @@ worker.on('message', ({ port, transport }) => {
     }
   });
 });
+// The process ends once the worker has exited and the client has read all it was sent (its socket closed).
+let exited = false;
+let clientClosed = false;
+const finish = () => {
+  if (exited && clientClosed) process.exit(0);
+};
 worker.on('exit', (code) => {
   console.log('worker exit ' + code);
-  process.exit(0);
+  exited = true;
+  finish();
 });
 `;
 
