@@ -6,6 +6,7 @@ import {
   RECYCLING_ALLOCATOR_CAPACITY,
   RecyclingAllocator,
   TrackingAllocator,
+  defineOperationKind,
   post,
 } from '../src/index.js';
 
@@ -16,6 +17,17 @@ class OtherOp extends Operation {
   override reset(): void {
     this.allocator = null;
     this.next = null;
+  }
+}
+
+const FIRST_SHAPE = defineOperationKind('firstShape');
+const SECOND_SHAPE = defineOperationKind('secondShape');
+let nextShape = FIRST_SHAPE;
+
+/** One class whose ops carry whichever kind is current when they are made (a subclass passing its own kind behaves the same to the allocator). */
+class ShapeShiftingOp extends OtherOp {
+  constructor() {
+    super(nextShape);
   }
 }
 
@@ -61,6 +73,30 @@ describe('RecyclingAllocator', () => {
     expect(memory.stats()).toMatchObject({ allocations: 10, hits: 2, fallbacks: 8, live: 5 });
     for (const op of again) memory.deallocate(op);
     expect(memory.stats().live).toBe(0);
+  });
+
+  test('counts stay exact by kind through a full list, an op of another kind in one class, and an op it never made', () => {
+    const memory = new RecyclingAllocator(1);
+    nextShape = FIRST_SHAPE;
+    const first = memory.allocate(ShapeShiftingOp);
+    const kept = memory.allocate(ShapeShiftingOp);
+    nextShape = SECOND_SHAPE;
+    const other = memory.allocate(ShapeShiftingOp);
+    memory.deallocate(kept); // kept: the list holds one
+    memory.deallocate(first); // the list is full: let go
+    memory.deallocate(other); // another kind than the list's: counted as its own, never handed out for the first
+    expect(memory.allocate(ShapeShiftingOp)).toBe(kept);
+    nextShape = FIRST_SHAPE;
+    const fresh = memory.allocate(ShapeShiftingOp);
+    expect([first, other]).not.toContain(fresh);
+    const stray = new PostOp();
+    memory.deallocate(stray); // an op made elsewhere: a deallocation, kept
+    expect(memory.allocate(PostOp)).toBe(stray);
+    const { byKind, ...totals } = memory.stats();
+    expect(byKind.firstShape).toEqual({ allocations: 4, deallocations: 2, hits: 1, fallbacks: 3, live: 2 });
+    expect(byKind.secondShape).toEqual({ allocations: 1, deallocations: 1, hits: 0, fallbacks: 1, live: 0 });
+    expect(byKind.post).toEqual({ allocations: 1, deallocations: 1, hits: 1, fallbacks: 0, live: 0 });
+    expect(totals).toEqual({ allocations: 6, deallocations: 4, hits: 2, fallbacks: 4, live: 2 });
   });
 
   test('capacity 0 never recycles; a bad capacity throws TypeError', () => {

@@ -50,10 +50,10 @@ describe('due timers complete in one batch', () => {
     expect(e.next).toBeNull();
   });
 
-  test('3 x DRAIN_BUDGET waits due at once run in arming order, DRAIN_BUDGET per pass, yielding to the event loop between passes', async () => {
+  test('3 x DRAIN_BUDGET waits due at once run in arming order, DRAIN_BUDGET per pass with no time slice, yielding to the event loop between passes', async () => {
     const clock = new ManualClock();
     const tracking = new TrackingAllocator();
-    const ctx = new IoContext({ clock, allocator: tracking });
+    const ctx = new IoContext({ clock, allocator: tracking, drainTimeSlice: 0 });
     const guard = makeWorkGuard(ctx);
     guards.push(guard);
     const running = ctx.run();

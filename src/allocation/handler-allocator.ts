@@ -1,6 +1,5 @@
 import type { Operation, OpClass } from '../ops/operation.js';
-import { MAX_OPERATION_KINDS } from '../ops/operation-kind.js';
-import { AllocationCounters, COUNTER_STRIDE, DEALLOCATIONS, FALLBACKS, HITS, snapshotCounts } from './allocation-counters.js';
+import { AllocationCounters } from './allocation-counters.js';
 import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
 
 /**
@@ -102,15 +101,15 @@ export class HandlerAllocator implements InstrumentedAllocator {
 
   stats(): AllocatorStats {
     const others = this.#others;
-    const counts = others === null ? new Float64Array(MAX_OPERATION_KINDS * COUNTER_STRIDE) : Float64Array.from(others.counts);
+    const counts = others === null ? new AllocationCounters() : others.copy();
     const ops = this.#ops;
     for (let i = 0; i < ops.length; i++) {
       const n = this.#uses[i]!;
-      const k = ops[i]!.kind * COUNTER_STRIDE;
-      counts[k + FALLBACKS]!++;
-      counts[k + HITS]! += Math.ceil(n / 2) - 1;
-      counts[k + DEALLOCATIONS]! += Math.floor(n / 2);
+      const kind = ops[i]!.kind;
+      counts.fallbacks[kind]!++;
+      counts.hits[kind]! += Math.ceil(n / 2) - 1;
+      counts.deallocations[kind]! += Math.floor(n / 2);
     }
-    return snapshotCounts(counts);
+    return counts.snapshot();
   }
 }

@@ -1,5 +1,5 @@
 import type { Operation, OpClass } from '../ops/operation.js';
-import { AllocationCounters, COUNTER_STRIDE, DEALLOCATIONS, HITS, snapshotCounts } from './allocation-counters.js';
+import { AllocationCounters } from './allocation-counters.js';
 import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
 import { describeValue } from '../errors/describe-value.js';
 
@@ -17,19 +17,21 @@ import { describeValue } from '../errors/describe-value.js';
 export const RECYCLING_ALLOCATOR_CAPACITY = 64;
 
 /**
- * One op class's free list with its own counts of hits and deallocations:
- * the allocator finds the list for every allocate and deallocate anyway, so
- * counting there is an increment of a field already at hand, not a second
- * lookup by kind. `kind` is the kind of the class's ops, learnt from the
+ * One op class's free list and its counts. Only a free is counted on the
+ * hot path: every op in `ops` got there by a counted free (`kept`) and
+ * leaves it by an allocation, so the hits are `kept - ops.length`, with no
+ * count on allocate. `kind` is the kind of the class's ops, learnt from the
  * first one seen; an op of another kind (a subclass constructed with its
- * own) is counted apart.
+ * own) is counted apart and never kept, so the list holds ops of `kind` only.
  */
 class FreeList {
   readonly type: OpClass | null;
   readonly ops: Operation[] = [];
   kind = -1;
-  hits = 0;
-  deallocations = 0;
+  /** Frees of `kind` kept in `ops`. */
+  kept = 0;
+  /** Frees of `kind` let go because `ops` was full. */
+  dropped = 0;
 
   constructor(type: OpClass | null) {
     this.type = type;
@@ -72,25 +74,36 @@ export class RecyclingAllocator implements InstrumentedAllocator {
     const last = this.#last;
     const list = type === last.type ? last : this.#listFor(type);
     const op = list.ops.pop();
-    if (op === undefined) {
-      const fresh = new type();
-      if (list.kind < 0) list.kind = fresh.kind;
-      this.#counters.fallback(fresh.kind);
-      return fresh;
-    }
-    if (op.kind === list.kind) list.hits++;
-    else this.#counters.hit(op.kind);
-    return op as T;
+    return op === undefined ? this.#construct(list, type) : (op as T);
   }
 
   deallocate(op: Operation): void {
     const type = op.constructor as OpClass;
     const last = this.#last;
     const list = type === last.type ? last : this.#listFor(type);
+    if (op.kind === list.kind && list.ops.length < this.#capacity) {
+      list.kept++;
+      list.ops.push(op);
+    } else this.#release(list, op);
+  }
+
+  /** The free the hot path does not take: the list's first op (never allocated here), a full list, an op of another kind. Out of line so `deallocate` stays small. */
+  #release(list: FreeList, op: Operation): void {
     if (list.kind < 0) list.kind = op.kind;
-    if (op.kind === list.kind) list.deallocations++;
-    else this.#counters.deallocation(op.kind);
-    if (list.ops.length < this.#capacity) list.ops.push(op);
+    if (op.kind !== list.kind) {
+      this.#counters.deallocation(op.kind);
+    } else if (list.ops.length < this.#capacity) {
+      list.kept++;
+      list.ops.push(op);
+    } else list.dropped++;
+  }
+
+  /** The free list is empty: a new op, counted as a fallback (out of line: the hot path stays small). */
+  #construct<T extends Operation>(list: FreeList, type: OpClass<T>): T {
+    const fresh = new type();
+    if (list.kind < 0) list.kind = fresh.kind;
+    this.#counters.fallback(fresh.kind);
+    return fresh;
   }
 
   /** The free list of `type`, made on first use; also fills the one-entry cache. */
@@ -110,13 +123,12 @@ export class RecyclingAllocator implements InstrumentedAllocator {
   }
 
   stats(): AllocatorStats {
-    const counts = Float64Array.from(this.#counters.counts);
+    const counts = this.#counters.copy();
     for (const list of this.#freeLists) {
       if (list.kind < 0) continue;
-      const k = list.kind * COUNTER_STRIDE;
-      counts[k + HITS]! += list.hits;
-      counts[k + DEALLOCATIONS]! += list.deallocations;
+      counts.hits[list.kind]! += list.kept - list.ops.length;
+      counts.deallocations[list.kind]! += list.kept + list.dropped;
     }
-    return snapshotCounts(counts);
+    return counts.snapshot();
   }
 }

@@ -1,4 +1,4 @@
-export { IoContext, DRAIN_BUDGET, type IoContextOptions, type IoService } from './io-context.js';
+export { IoContext, DRAIN_BUDGET, DRAIN_TIME_SLICE, type IoContextOptions, type IoService } from './io-context.js';
 export type { Executor } from './executor.js';
 export { IoExecutor } from './io-executor.js';
 export { steadyClock, type Clock, type Alarm } from './clock.js';

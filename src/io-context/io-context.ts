@@ -1,4 +1,4 @@
-import { AllocationCounters, COUNTER_STRIDE, DEALLOCATIONS, FALLBACKS, HITS } from '../allocation/allocation-counters.js';
+import { AllocationCounters } from '../allocation/allocation-counters.js';
 import type { Allocator, AllocatorStats } from '../allocation/allocator.js';
 import { RecyclingAllocator } from '../allocation/recycling-allocator.js';
 import { allocationStatsChannel, type AllocationStatsMessage } from '../diagnostics/channels.js';
@@ -14,13 +14,17 @@ import { unwatchAtExit, watchAtExit, type ExitWarning, type ExitWarningSource } 
 import { IoExecutor } from './io-executor.js';
 
 /**
- * How many handlers one drain pass runs at most before the context yields to
- * Node's event loop with `setImmediate`. At ~25 ns a handler a full pass is
- * ~25 µs, so sockets and timers wait at most that long behind a busy chain.
+ * How many handlers a drain pass runs between two looks at the time. Once a
+ * pass (or a stretch of passes in one event-loop turn) has run this many, it
+ * goes on only while the turn is within its time slice (`drainTimeSlice`,
+ * default `DRAIN_TIME_SLICE`), then yields to Node's event loop with
+ * `setImmediate`. Reading the time every handler would cost more than many
+ * handlers do; every `DRAIN_BUDGET` handlers it costs nothing measurable.
  *
  * @example
  * ```ts
- * // A chain of 3000 posts runs in three drain passes, yielding to Node's event loop twice:
+ * // With no time slice a chain of 3000 posts runs in three drain passes, yielding to Node's event loop twice:
+ * const ctx = new IoContext({ drainTimeSlice: 0 });
  * let left = 3000;
  * const step = (): void => {
  *   if (--left > 0) post(ctx, step);
@@ -32,6 +36,25 @@ import { IoExecutor } from './io-executor.js';
  * @category Run loop
  */
 export const DRAIN_BUDGET = 1024;
+
+/**
+ * The default `drainTimeSlice`: how many milliseconds of real time a busy
+ * run may hold Node's event loop before it yields, once it has run
+ * `DRAIN_BUDGET` handlers in that turn. Half a millisecond keeps sockets
+ * and timers (whose resolution is a millisecond) from waiting noticeably,
+ * while a yield (a `setImmediate` turn, a few microseconds and about 400
+ * heap bytes) comes at most once per slice instead of once per
+ * `DRAIN_BUDGET` handlers.
+ *
+ * @example
+ * ```ts
+ * // A context that yields at least every 0.1 ms (after DRAIN_BUDGET handlers):
+ * const ctx = new IoContext({ drainTimeSlice: DRAIN_TIME_SLICE / 5 });
+ * ```
+ *
+ * @category Run loop
+ */
+export const DRAIN_TIME_SLICE = 0.5;
 
 /**
  * Options for `new IoContext(options)`.
@@ -87,6 +110,19 @@ export interface IoContextOptions {
    * ```
    */
   readonly exitWarnings?: boolean;
+  /**
+   * How many milliseconds of real time a run may keep Node's event loop
+   * busy before it yields with `setImmediate` (default `DRAIN_TIME_SLICE`,
+   * 0.5). The time is read every `DRAIN_BUDGET` handlers, so a yield comes
+   * after at least that many handlers in a turn; `0` yields after every
+   * `DRAIN_BUDGET` handlers. It is real time whatever the context's clock.
+   *
+   * @example
+   * ```ts
+   * const ctx = new IoContext({ drainTimeSlice: 0 }); // yield every DRAIN_BUDGET handlers
+   * ```
+   */
+  readonly drainTimeSlice?: number;
 }
 
 /** The tracker an `IoContext` gets for its `handlerTracking` option, or `null` when tracking is off. */
@@ -106,6 +142,11 @@ export interface IoService {
   shutdown(): void;
 }
 
+/** Out of line so the per-post path stays small enough for V8 to inline whole. */
+function throwNotAHandler(how: string, handler: unknown): never {
+  throw new TypeError(`${how}: the handler must be a function, got ${describeValue(handler)}`);
+}
+
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 
 function keepAlive(): void {
@@ -122,14 +163,17 @@ function keepAlive(): void {
  *
  * How a run proceeds on Node's event loop:
  * 1. `run()` drains the queue synchronously before it returns its promise.
- * 2. A drain pass runs handlers in FIFO order, including ones they post,
- *    up to `DRAIN_BUDGET`, then yields with `setImmediate` if more remain, so
- *    libuv's I/O and timer phases are never starved.
+ * 2. A drain pass runs handlers in FIFO order, including ones they post.
+ *    Every `DRAIN_BUDGET` handlers it reads the time: once the event-loop
+ *    turn has run for its `drainTimeSlice` (0.5 ms by default) it yields
+ *    with `setImmediate` if more remain, so libuv's I/O and timer phases are
+ *    never starved.
  * 3. A completion arriving from libuv (socket data, accept, timer) is queued
  *    and drained in that same callback, with no extra tick.
  * 4. A handler queued from outside a drain (a promise continuation, a Node
  *    callback) schedules a drain as a microtask, or with `setImmediate` once
- *    `DRAIN_BUDGET` handlers have run without yielding.
+ *    the turn is past its time slice (read, again, every `DRAIN_BUDGET`
+ *    handlers).
  * 5. When outstanding work reaches zero, pending microtasks (promise
  *    continuations) get one `setImmediate` turn to start more; if none did,
  *    the context stops and `run()` resolves. While work remains an idle
@@ -165,15 +209,21 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   readonly #executor: IoExecutor;
   readonly #services = new Set<IoService>();
   readonly #allocations = new AllocationCounters();
-  /** `#allocations.counts`, held here so counting an op is one increment inline (see `AllocationCounters`). */
-  readonly #counts = this.#allocations.counts;
+  // The arrays of #allocations, held here so counting an op is one increment inline (see AllocationCounters).
+  readonly #hits = this.#allocations.hits;
+  readonly #fallbacks = this.#allocations.fallbacks;
+  readonly #deallocations = this.#allocations.deallocations;
   #outstanding = 0;
   #stopped = false;
   #shutDown = false;
   #draining = false;
   #drainScheduled = false;
   #idleCheckScheduled = false;
-  #handlersSinceYield = 0;
+  /** Handlers run since the time slice was last looked at (or the last yield): at `DRAIN_BUDGET` the next pass, or scheduling of one, reads the time. */
+  #handlersSinceCheck = 0;
+  readonly #timeSlice: number;
+  /** `performance.now()` when this event-loop turn's time slice began, read at its first `DRAIN_BUDGET` handlers (not at every callback: a read costs more than a handler); -1 until then. */
+  #sliceStart = -1;
 
   #running = false;
   #runCount = 0;
@@ -199,7 +249,8 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   };
   readonly #onImmediate = (): void => {
     this.#drainScheduled = false;
-    this.#handlersSinceYield = 0;
+    this.#handlersSinceCheck = 0;
+    this.#sliceStart = -1;
     this.#drain();
   };
   readonly #onIdleCheck = (): void => {
@@ -228,6 +279,11 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     const exitWarnings = options.exitWarnings ?? true;
     if (typeof exitWarnings !== 'boolean') throw new TypeError(`IoContext: exitWarnings must be a boolean, got ${describeValue(exitWarnings)}`);
     this.#exitWarnings = exitWarnings;
+    const timeSlice = options.drainTimeSlice ?? DRAIN_TIME_SLICE;
+    if (typeof timeSlice !== 'number' || !(timeSlice >= 0) || timeSlice === Infinity) {
+      throw new TypeError(`IoContext: drainTimeSlice must be a finite non-negative number of milliseconds, got ${describeValue(timeSlice)}`);
+    }
+    this.#timeSlice = timeSlice;
     this.#executor = new IoExecutor(this);
   }
 
@@ -272,9 +328,8 @@ export class IoContext implements OperationObserver, ExitWarningSource {
    */
   operationStarted(op: Operation, objectType: string, object: object, operation: string | null): void {
     op.observer = this;
-    const k = op.kind * COUNTER_STRIDE;
-    if (op.uses++ === 0) this.#counts[k + FALLBACKS]!++;
-    else this.#counts[k + HITS]!++;
+    if (op.uses++ === 0) this.#fallbacks[op.kind]!++;
+    else this.#hits[op.kind]!++;
     // trackId is already 0: free() and the tracker's invoke() clear it.
     const tracker = this.tracker;
     if (tracker !== null && operation !== null) tracker.created(op, objectType, object, operation);
@@ -292,9 +347,16 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   }
 
   /** @internal See `OperationObserver`: counts the free, and a destruction under tracking. */
-  operationFreed(op: Operation, trackId: number): void {
-    this.#counts[op.kind * COUNTER_STRIDE + DEALLOCATIONS]!++;
-    if (trackId !== 0) this.tracker?.destroyed(trackId);
+  operationFreed(op: Operation): void {
+    this.#deallocations[op.kind]!++;
+    if (op.trackId !== 0) this.#trackDestroyed(op);
+  }
+
+  /** `op` is freed without having been invoked under handler tracking: its destruction line. */
+  #trackDestroyed(op: Operation): void {
+    const trackId = op.trackId;
+    op.trackId = 0;
+    this.tracker?.destroyed(trackId);
   }
 
   /**
@@ -575,10 +637,26 @@ export class IoContext implements OperationObserver, ExitWarningSource {
    * `startOperation` then `enqueue` do, without their repeated checks.
    */
   postHandler(handler: () => void, how: string): void {
-    if (typeof handler !== 'function') throw new TypeError(`${how}: the handler must be a function, got ${describeValue(handler)}`);
+    if (typeof handler !== 'function') throwNotAHandler(how, handler);
     const allocator = getAssociatedAllocator(handler, this.allocator);
     const op = allocator.allocate(PostOp).init(handler, allocator);
-    this.operationStarted(op, 'io_context', this, how);
+    op.observer = this;
+    if (op.uses++ === 0) this.#fallbacks[op.kind]!++;
+    else this.#hits[op.kind]!++;
+    // A handler posting from a handler of a live run (or poll): the context is
+    // running, not shut down, and drains this op in the current pass or the next.
+    if (this.#draining && !this.#stopped && this.tracker === null) {
+      this.#outstanding++;
+      this.#queue.push(op);
+      return;
+    }
+    this.#queuePost(op, how);
+  }
+
+  /** The rest of `postHandler`, out of line so a post from a running handler stays small enough to inline: tracking, shutdown, work added to an idle context, scheduling a drain. */
+  #queuePost(op: PostOp, how: string): void {
+    const tracker = this.tracker;
+    if (tracker !== null) tracker.created(op, 'io_context', this, how);
     if (this.#shutDown) {
       op.destroy();
       return;
@@ -613,7 +691,10 @@ export class IoContext implements OperationObserver, ExitWarningSource {
       return;
     }
     this.#queue.push(op);
-    if (this.#running && !this.#draining) this.#drain();
+    if (this.#running && !this.#draining) {
+      this.#sliceStart = -1;
+      this.#drain();
+    }
   }
 
   /**
@@ -628,8 +709,10 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     }
     this.#queue.append(ops);
     if (!this.#running || this.#draining) return;
-    if (fromIo) this.#drain();
-    else if (!this.#drainScheduled) this.#scheduleDrain();
+    if (fromIo) {
+      this.#sliceStart = -1;
+      this.#drain();
+    } else if (!this.#drainScheduled) this.#scheduleDrain();
   }
 
   /**
@@ -710,6 +793,7 @@ export class IoContext implements OperationObserver, ExitWarningSource {
       this.#stopped = true;
       return Promise.resolve(0);
     }
+    this.#sliceStart = -1;
     const promise = new Promise<number>((resolve, reject) => {
       this.#resolveRun = resolve;
       this.#rejectRun = reject;
@@ -744,8 +828,25 @@ export class IoContext implements OperationObserver, ExitWarningSource {
 
   #scheduleDrain(): void {
     this.#drainScheduled = true;
-    if (this.#handlersSinceYield < DRAIN_BUDGET) queueMicrotask(this.#onMicrotask);
-    else setImmediate(this.#onImmediate);
+    if (this.#handlersSinceCheck >= DRAIN_BUDGET) {
+      if (!this.#withinSlice()) {
+        setImmediate(this.#onImmediate);
+        return;
+      }
+      this.#handlersSinceCheck = 0;
+    }
+    queueMicrotask(this.#onMicrotask);
+  }
+
+  /** Whether this event-loop turn may go on running handlers: its time slice (begun at its first call) is not over. */
+  #withinSlice(): boolean {
+    if (this.#timeSlice === 0) return false;
+    const now = performance.now();
+    if (this.#sliceStart < 0) {
+      this.#sliceStart = now;
+      return true;
+    }
+    return now - this.#sliceStart < this.#timeSlice;
   }
 
   /** One drain pass: see the class documentation for the phase order. */
@@ -755,13 +856,17 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     const queue = this.#queue;
     const limit = this.#runLimit;
     const tracker = this.tracker;
-    let budget = DRAIN_BUDGET;
+    let sinceCheck = this.#handlersSinceCheck;
     beginTurn();
     try {
-      while (budget > 0 && !this.#stopped && this.#runCount < limit && !this.#deadlineReached) {
+      while (!this.#stopped && this.#runCount < limit && !this.#deadlineReached) {
+        if (sinceCheck >= DRAIN_BUDGET) {
+          if (!this.#withinSlice()) break;
+          sinceCheck = 0;
+        }
         const op = queue.shift();
         if (op === null) break;
-        budget--;
+        sinceCheck++;
         this.#runCount++;
         if (tracker === null) op.complete();
         else tracker.invoke(op);
@@ -771,14 +876,14 @@ export class IoContext implements OperationObserver, ExitWarningSource {
       endTurn();
       this.#outstanding--;
       this.#draining = false;
-      this.#handlersSinceYield += DRAIN_BUDGET - budget;
+      this.#handlersSinceCheck = sinceCheck;
       if (this.#outstanding === 0) this.#stopped = true;
       this.#finishRun(error, true);
       return;
     }
     endTurn();
     this.#draining = false;
-    this.#handlersSinceYield += DRAIN_BUDGET - budget;
+    this.#handlersSinceCheck = sinceCheck;
     if (!this.#running) return;
     if (this.#stopped || this.#runCount >= limit || this.#deadlineReached) {
       if (this.#outstanding === 0) this.#stopped = true;
@@ -786,7 +891,8 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     } else if (this.#outstanding === 0) {
       this.#scheduleIdleCheck();
     } else if (!queue.isEmpty()) {
-      this.#handlersSinceYield = DRAIN_BUDGET;
+      // The slice is over (the loop ends with handlers left for no other reason): the next pass waits for a turn of the event loop.
+      this.#handlersSinceCheck = DRAIN_BUDGET;
       if (!this.#drainScheduled) this.#scheduleDrain();
     }
   }

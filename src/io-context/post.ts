@@ -29,10 +29,18 @@ function initiateDefer(handler: Handler, executor: Executor): void {
  * @category Run loop
  */
 export function post<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
+  if (typeof token === 'function' && ex instanceof IoContext) {
+    // The callback path on a context, exactly what asyncInitiate does for a function, two calls shallower.
+    ex.postHandler(token, 'post');
+    return undefined as CompletionResult<T, []>;
+  }
+  return postToExecutor(ex, token);
+}
+
+/** `post` to anything but a context, or with a token that is not a callback: out of line, so `post(ctx, fn)` inlines whole. */
+function postToExecutor<T extends NullaryToken>(ex: ExecutionContextLike, token: T): CompletionResult<T, []> {
   if (typeof token === 'function') {
-    // The callback path, exactly what asyncInitiate does for a function, one call shallower (two for a context).
-    if (ex instanceof IoContext) ex.postHandler(token, 'post');
-    else toExecutor(ex, 'post').post(token);
+    toExecutor(ex, 'post').post(token);
     return undefined as CompletionResult<T, []>;
   }
   return asyncInitiate<[], T, Executor>(initiatePost, token, toExecutor(ex, 'post'));

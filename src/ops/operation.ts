@@ -11,8 +11,8 @@ import { destroyOwnedHandler } from './owned-handler.js';
 export interface OperationObserver {
   /** `op`, just allocated, starts on this context (statistics; handler tracking when `operation` is given). */
   operationStarted(op: Operation, objectType: string, object: object, operation: string | null): void;
-  /** `op` (already reset) is going back to its allocator; `trackId` is non-zero when it was never invoked under tracking. */
-  operationFreed(op: Operation, trackId: number): void;
+  /** `op` (already reset) is going back to its allocator; its `trackId` is non-zero when it was never invoked under tracking, and the observer clears it. */
+  operationFreed(op: Operation): void;
 }
 
 /**
@@ -130,9 +130,7 @@ export abstract class Operation {
     const observer = this.observer;
     if (observer !== null) {
       this.observer = null;
-      const trackId = this.trackId;
-      if (trackId !== 0) this.trackId = 0;
-      observer.operationFreed(this, trackId);
+      observer.operationFreed(this);
     }
     allocator.deallocate(this);
   }
