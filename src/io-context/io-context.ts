@@ -331,8 +331,12 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     if (op.uses++ === 0) this.#fallbacks[op.kind]!++;
     else this.#hits[op.kind]!++;
     // trackId is already 0: free() and the tracker's invoke() clear it.
-    const tracker = this.tracker;
-    if (tracker !== null && operation !== null) tracker.created(op, objectType, object, operation);
+    if (this.tracker !== null && operation !== null) this.#trackCreated(op, objectType, object, operation);
+  }
+
+  /** The creation line of `op` under handler tracking: out of line, so starting an op stays small enough to inline whole. */
+  #trackCreated(op: Operation, objectType: string, object: object, operation: string): void {
+    this.tracker?.created(op, objectType, object, operation);
   }
 
   /**
@@ -655,8 +659,7 @@ export class IoContext implements OperationObserver, ExitWarningSource {
 
   /** The rest of `postHandler`, out of line so a post from a running handler stays small enough to inline: tracking, shutdown, work added to an idle context, scheduling a drain. */
   #queuePost(op: PostOp, how: string): void {
-    const tracker = this.tracker;
-    if (tracker !== null) tracker.created(op, 'io_context', this, how);
+    if (this.tracker !== null) this.#trackCreated(op, 'io_context', this, how);
     if (this.#shutDown) {
       op.destroy();
       return;

@@ -12,6 +12,18 @@ import type { CompletionResult, CompletionToken, Handler } from '../tokens/compl
 import { TimerQueue } from './timer-queue.js';
 import { describeValue } from '../errors/describe-value.js';
 
+/** Out of line so a wait's start stays small enough for V8 to inline whole. */
+function throwNotAWaitHandler(handler: unknown): never {
+  throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${describeValue(handler)}`);
+}
+
+/** A second wait on one timer goes behind the others (out of line: the common timer has one wait). */
+function appendWait(head: WaitOp, op: WaitOp): void {
+  let tail: Operation = head;
+  while (tail.next !== null) tail = tail.next;
+  tail.next = op;
+}
+
 function checkTime(value: unknown, caller: string, what: string): asserts value is number {
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${caller}: ${what} must be a number, got ${describeValue(value)}`);
 }
@@ -372,12 +384,12 @@ export class SteadyTimer implements CancellableOpOwner {
   };
 
   private startWait(handler: Handler): void {
-    if (typeof handler !== 'function') throw new TypeError(`SteadyTimer.asyncWait: the handler must be a function, got ${describeValue(handler)}`);
-    const ctx = this.#queue.context;
+    if (typeof handler !== 'function') throwNotAWaitHandler(handler);
+    const queue = this.#queue;
+    const ctx = queue.context;
     const allocator = getAssociatedAllocator(handler, ctx.allocator);
     const op = allocator.allocate(WaitOp).init(handler, allocator, this);
     ctx.startOperation(op, 'deadline_timer', this, 'async_wait');
-    const queue = this.#queue;
     if (queue.isShutDown()) {
       op.destroy();
       return;
@@ -387,11 +399,7 @@ export class SteadyTimer implements CancellableOpOwner {
       this.#head = op;
       // A slot left by a re-arm (not after the expiry) serves again.
       if (this.#token === 0) this.#token = queue.insert(this, this.#expiry, this.#seq);
-    } else {
-      let tail: Operation = head;
-      while (tail.next !== null) tail = tail.next;
-      tail.next = op;
-    }
+    } else appendWait(head, op);
     const slot = getAssociatedCancellationSlot(handler);
     if (slot !== null) op.installSlot(slot);
     queue.settle(this.#expiry);

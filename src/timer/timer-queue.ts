@@ -176,9 +176,14 @@ export class TimerQueue implements IoService {
   settle(expiry: number): void {
     const armedAt = this.#armedAt;
     if (expiry >= armedAt && (armedAt === Infinity || armedAt > turnNow(this.#clock))) return;
+    this.#settleNow(expiry);
+  }
+
+  /** `settle` with a fresh reading of the clock: out of line, so a wait's start stays small enough to inline whole. */
+  #settleNow(expiry: number): void {
     const now = this.#clock.now();
     if (expiry <= now) this.#fireDue(false, now);
-    else if (expiry < armedAt) this.#arm(expiry);
+    else if (expiry < this.#armedAt) this.#arm(expiry);
   }
 
   /** A slot for `timer`, whose early slot left the heap: the live count stays. Returns its token. */
