@@ -1,6 +1,7 @@
 import type { Operation, OpClass } from '../ops/operation.js';
-import { AllocationCounters } from './allocation-counters.js';
-import type { AllocatorStats, InstrumentedAllocator } from './allocator.js';
+import { OPERATION_KINDS, type OperationKind } from '../ops/operation-kind.js';
+import { AllocationCounters, allocationCounts } from './allocation-counters.js';
+import type { AllocationCounts, AllocatorStats, InstrumentedAllocator } from './allocator.js';
 
 /**
  * How many op classes one `HandlerAllocator` keeps a slot for.
@@ -100,16 +101,24 @@ export class HandlerAllocator implements InstrumentedAllocator {
   }
 
   stats(): AllocatorStats {
-    const others = this.#others;
-    const counts = others === null ? new AllocationCounters() : others.copy();
+    // Built from the slots directly, without a set of per-kind arrays: a session's allocator is often asked once, as it ends.
+    const others = this.#others?.snapshot();
+    const byKind: Partial<Record<OperationKind, AllocationCounts>> = others === undefined ? {} : { ...others.byKind };
+    let hits = others?.hits ?? 0;
+    let fallbacks = others?.fallbacks ?? 0;
+    let deallocations = others?.deallocations ?? 0;
     const ops = this.#ops;
     for (let i = 0; i < ops.length; i++) {
       const n = this.#uses[i]!;
-      const kind = ops[i]!.kind;
-      counts.fallbacks[kind]!++;
-      counts.hits[kind]! += Math.ceil(n / 2) - 1;
-      counts.deallocations[kind]! += Math.floor(n / 2);
+      const name = OPERATION_KINDS[ops[i]!.kind]!;
+      const slotHits = Math.ceil(n / 2) - 1;
+      const slotFrees = Math.floor(n / 2);
+      const prev = byKind[name];
+      byKind[name] = allocationCounts((prev?.hits ?? 0) + slotHits, (prev?.fallbacks ?? 0) + 1, (prev?.deallocations ?? 0) + slotFrees);
+      hits += slotHits;
+      fallbacks++;
+      deallocations += slotFrees;
     }
-    return counts.snapshot();
+    return { ...allocationCounts(hits, fallbacks, deallocations), byKind };
   }
 }
