@@ -1,30 +1,15 @@
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IoContext } from '../src/index.js';
+import { runNode, type NodeExit } from './support/run-node.js';
 
 /** The built package entry (npm test builds before jest), as a user's script imports it. */
 const entry = pathToFileURL(path.join(__dirname, '..', 'dist', 'src', 'index.js')).href;
 
-interface Exited {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `body` as an ES module in a child `node` importing the names it needs from the built package. */
-function runScript(body: string, nodeArgs: readonly string[] = []): Promise<Exited> {
+function runScript(body: string, nodeArgs: readonly string[] = []): Promise<NodeExit> {
   const script = `import { IoContext, SteadyTimer, makeWorkGuard, post } from ${JSON.stringify(entry)};\n${body}`;
-  const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', script]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runNode([...nodeArgs, '--input-type=module', '-e', script]);
 }
 
 function count(text: string, what: string): number {

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nativeAddon } from '../src/net/native/native-addon.js';
+import { runNode, type NodeExit } from './support/run-node.js';
 
 /*
  * A worker thread that used the native transport ends (by returning, by
@@ -75,20 +75,8 @@ worker.on('exit', (code) => {
 });
 `;
 
-function runCase(how: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', mainCode, how], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
+function runCase(how: string): Promise<NodeExit> {
+  return runNode(['-e', mainCode, how]);
 }
 
 describeNative('a worker thread on the native transport', () => {
@@ -96,7 +84,7 @@ describeNative('a worker thread on the native transport', () => {
     const r = await runCase(how);
     expect(r.stderr).toBe('');
     expect(r.signal).toBeNull();
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout).toContain('transport native');
     expect(r.stdout).toContain('echo hello');
     expect(r.stdout).toMatch(/worker exit \d/);
