@@ -644,6 +644,7 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     if (typeof handler !== 'function') throwNotAHandler(how, handler);
     const allocator = getAssociatedAllocator(handler, this.allocator);
     const op = allocator.allocate(PostOp).init(handler, allocator);
+    // operationStarted's counting, written out here: the post path stays one call shallower.
     op.observer = this;
     if (op.uses++ === 0) this.#fallbacks[op.kind]!++;
     else this.#hits[op.kind]!++;
