@@ -101,6 +101,8 @@ export class StreamCore implements StreamSink {
   readonly #doomed = new OpQueue();
   #readError: IoError | null = null;
   #writeError: IoError | null = null;
+  /** What reads get once the peer has finished: `eof`, unless a layer above said otherwise (`endWith`). */
+  #endError: IoError = END_OF_STREAM;
   /** `startRead` was called for the front read and not yet served. */
   #readStarted = false;
   /** Bytes received and not yet delivered: `#spill[#spillStart, #spillEnd)`. */
@@ -369,8 +371,17 @@ export class StreamCore implements StreamSink {
     if (start < end) this.#keep(src, start, end, false);
   }
 
+  /**
+   * Makes the end of the stream that follows read as `err` instead of `eof`
+   * (TLS: the connection under it ended without close_notify). Takes effect
+   * only if the end has not been reported yet.
+   */
+  endWith(err: IoError): void {
+    this.#endError = err;
+  }
+
   readEnded(): void {
-    this.#readError ??= END_OF_STREAM;
+    this.#readError ??= this.#endError;
     this.#failReads(this.#readError);
   }
 
@@ -405,7 +416,7 @@ export class StreamCore implements StreamSink {
   }
 
   closed(): void {
-    this.#readError ??= END_OF_STREAM;
+    this.#readError ??= this.#endError;
     this.#writeError ??= new IoError('broken_pipe');
     this.#fail(this.#writeError);
   }
@@ -454,6 +465,7 @@ export class StreamCore implements StreamSink {
   #resetStreamState(): void {
     this.#readError = null;
     this.#writeError = null;
+    this.#endError = END_OF_STREAM;
     this.#readStarted = false;
     this.#spill = null;
     this.#spillStart = 0;

@@ -1,13 +1,15 @@
 import { Duplex } from 'node:stream';
 import type { IoError } from '../errors/io-error.js';
+import type { IoContext } from '../io-context/io-context.js';
 import type { AsyncReadStream, AsyncWriteStream } from '../io/composed.js';
 import { asyncWrite } from '../io/composed.js';
 
 /**
  * What an `SslStream` can run over besides a `TcpSocket` or `UnixSocket`:
- * any stream with `asyncReadSome` and `asyncWriteSome` (and, optionally,
- * `close()` and `shutdown('send')`, which the TLS layer calls when it closes
- * or ends). Such a stream takes the `'bridge'` route.
+ * any stream with `asyncReadSome`, `asyncWriteSome` and the `context` whose
+ * run loop completes them (and, optionally, `close()` and
+ * `shutdown('send')`, which the TLS layer calls when it closes or ends).
+ * Such a stream takes the `'bridge'` route.
  *
  * @example
  * ```ts
@@ -17,13 +19,14 @@ import { asyncWrite } from '../io/composed.js';
  *   asyncReadSome: (b, h) => socket.asyncReadSome(b, (err, n) => ((received += n), h(err, n))),
  *   asyncWriteSome: (b, h) => socket.asyncWriteSome(b, h),
  *   close: () => socket.close(),
+ *   context: socket.context,
  * };
  * const stream = new SslStream(counted, new SslContext({ ca }));
  * ```
  *
  * @category TLS
  */
-export type SslNextLayer = AsyncReadStream & AsyncWriteStream & { close?(): void; shutdown?(how: 'send'): void };
+export type SslNextLayer = AsyncReadStream & AsyncWriteStream & { readonly context: IoContext; close?(): void; shutdown?(how: 'send'): void };
 
 /** How much one read of the next layer asks for: a TLS record and its header fit. */
 const BRIDGE_READ_SIZE = 17 * 1024;
@@ -34,11 +37,16 @@ const BRIDGE_READ_SIZE = 17 * 1024;
  * the next layer's `asyncReadSome` and whose writes are `asyncWrite` on it,
  * started on its context like any other operation. Node copies what it is
  * given, so each read gets a buffer of its own (`push` keeps it).
+ * `onEnd` hears, once, how the next layer ended, before TLS does: `null`
+ * once its end of stream has been read (every byte before it handed to
+ * TLS), or the error a read or a write of it failed with.
  */
 export class NextLayerDuplex extends Duplex {
   readonly #next: SslNextLayer;
+  readonly #onEnd: (err: IoError | null) => void;
   #reading = false;
   #closed = false;
+  #endTold = false;
 
   readonly #onRead = (err: IoError | null, n: number): void => {
     this.#reading = false;
@@ -46,8 +54,12 @@ export class NextLayerDuplex extends Duplex {
     const buf = this.#buf;
     this.#buf = null;
     if (err !== null) {
-      if (err.code === 'eof') this.push(null);
-      else this.destroy(err);
+      if (err.code === 'eof') {
+        this.push(null);
+      } else {
+        this.#ended(err);
+        this.destroy(err);
+      }
       return;
     }
     if (this.push(buf!.subarray(0, n))) this._read();
@@ -55,9 +67,20 @@ export class NextLayerDuplex extends Duplex {
 
   #buf: Buffer | null = null;
 
-  constructor(next: SslNextLayer) {
+  constructor(next: SslNextLayer, onEnd: (err: IoError | null) => void) {
     super({ allowHalfOpen: true });
     this.#next = next;
+    this.#onEnd = onEnd;
+    this.on('end', () => {
+      this.#ended(null); // the first listener: before node:tls hands the end on to TLS
+    });
+  }
+
+  /** Tells `onEnd` once: the first of the next layer's end, a failed read and a failed write is how it ended. */
+  #ended(err: IoError | null): void {
+    if (this.#endTold) return;
+    this.#endTold = true;
+    this.#onEnd(err);
   }
 
   override _read(): void {
@@ -69,6 +92,7 @@ export class NextLayerDuplex extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     asyncWrite(this.#next, chunk, (err) => {
+      if (err !== null) this.#ended(err); // the bridge dies with this error, so its reads end with it too
       done(err);
     });
   }

@@ -22,6 +22,7 @@ import { NextLayerDuplex, type SslNextLayer } from './next-layer-duplex.js';
 import type { SslContext } from './ssl-context.js';
 import { peerVerifyCode } from './peer-verification.js';
 import { handshakeError } from './tls-error.js';
+import { tlsReadEnded } from './tls-read-ended.js';
 
 /**
  * Which side of the handshake a stream takes.
@@ -115,8 +116,9 @@ function initiateWriteSome(handler: Handler<[number]>, core: StreamCore, bufs: U
  * Errors: a failed handshake completes with `handshake_failed`, a refused
  * certificate with `certificate_verify_failed` (OpenSSL's reason in the
  * message, Node's code in `nodeCode`); the end of the peer's stream is
- * `eof` (Node does not tell a close without close_notify from one with
- * it, so asio's `stream_truncated` is not reported; see docs/tls.md).
+ * `eof` after its close_notify, and `stream_truncated` on the bridge route
+ * when the connection under TLS ends without one (the native route cannot
+ * tell the two apart and reports `eof`; see docs/tls.md).
  * Clients verify the server's certificate and name by default.
  *
  * @example
@@ -199,6 +201,18 @@ export class SslStream {
     if (op === null) return;
     this.#shutdownOp = null;
     this.context.completeFromIo(op.finish(null));
+  };
+
+  /**
+   * Bridge route: the connection under TLS ended (`null`: all its bytes
+   * handed to TLS) or failed. If TLS has not read a close_notify by then, the
+   * peer's stream was cut short: reads end with `stream_truncated` (or the
+   * next layer's error) instead of `eof`.
+   */
+  readonly #onNextEnded = (err: IoError | null): void => {
+    const t = this.#tls;
+    if (t === null || this.#state !== 'open' || tlsReadEnded(t)) return;
+    this.core.endWith(err ?? new IoError('stream_truncated', 'the peer ended the connection without a TLS close_notify'));
   };
 
   readonly #onNextClosed = (): void => {
@@ -360,7 +374,9 @@ export class SslStream {
 
   /**
    * Reads at least one decrypted byte into `buf`. Completion signature:
-   * `(err, n)`, `(eof, 0)` at the end of the peer's stream; as
+   * `(err, n)`, `(eof, 0)` at the end of the peer's stream
+   * (`(stream_truncated, 0)` on the bridge route when it ended without
+   * close_notify); as
    * `TcpSocket.asyncReadSome` (FIFO queue, cancellation, `buf` owned by the
    * stream until the handler runs). On the native route bytes land in
    * `buf` as Node decrypts them when the read was started from a read
@@ -502,7 +518,7 @@ export class SslStream {
       return;
     }
     this.#route = socket === null ? 'bridge' : 'native';
-    const under: net.Socket | NextLayerDuplex = socket ?? new NextLayerDuplex(next);
+    const under: net.Socket | NextLayerDuplex = socket ?? new NextLayerDuplex(next, this.#onNextEnded);
     let tlsSocket: tls.TLSSocket;
     try {
       tlsSocket = this.#makeTlsSocket(under, type);
