@@ -266,7 +266,8 @@ export abstract class BasicStreamSocket {
 
   /**
    * Shuts down one or both directions. `'send'` sends the end of the stream
-   * after the writes handed on so far (later writes fail with `shut_down`);
+   * after every write started before it has gone out (later writes fail
+   * with `shut_down`; `cancel()` aborts the queued ones and sends it then);
    * `'receive'` completes pending and later reads with `eof`. Throws
    * `IoError` `bad_descriptor` on a closed socket and `not_connected` on an
    * unconnected one.

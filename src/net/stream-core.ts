@@ -101,6 +101,8 @@ export class StreamCore implements StreamSink {
   readonly #doomed = new OpQueue();
   #readError: IoError | null = null;
   #writeError: IoError | null = null;
+  /** `shutdown('send')` came while writes were queued: the end goes out once they have all been handed on. */
+  #endAfterWrites = false;
   /** What reads get once the peer has finished: `eof`, unless a layer above said otherwise (`endWith`). */
   #endError: IoError = END_OF_STREAM;
   /** `startRead` was called for the front read and not yet served. */
@@ -254,8 +256,8 @@ export class StreamCore implements StreamSink {
       ctx.enqueue(op.finish(early, 0));
     } else if (total === 0) {
       ctx.enqueue(op);
-    } else if (this.#writeError !== null) {
-      ctx.enqueue(op.finish(this.#writeError, 0));
+    } else if (this.#writeError !== null || this.#endAfterWrites) {
+      ctx.enqueue(op.finish(this.#writeError ?? new IoError('shut_down'), 0));
     } else {
       this.#writes.push(op);
       if (!this.#writeActive) this.#pumpWrites();
@@ -313,6 +315,7 @@ export class StreamCore implements StreamSink {
   close(): void {
     if (!this.#open) return;
     this.context.tracker?.operation('socket', this.#owner, 'close');
+    this.#endAfterWrites = false; // closing: no end goes out first
     this.#abortPending();
     this.#open = false;
     this.#detach();
@@ -331,8 +334,8 @@ export class StreamCore implements StreamSink {
       this.#failReads(this.#readError);
     }
     if (how !== 'receive') {
-      this.#writeError ??= new IoError('shut_down');
-      this.#transport!.end();
+      if (this.#writeError === null && !this.#writes.isEmpty()) this.#endAfterWrites = true;
+      else this.#end(this.#transport!);
     }
   }
 
@@ -465,6 +468,7 @@ export class StreamCore implements StreamSink {
   #resetStreamState(): void {
     this.#readError = null;
     this.#writeError = null;
+    this.#endAfterWrites = false;
     this.#endError = END_OF_STREAM;
     this.#readStarted = false;
     this.#spill = null;
@@ -547,17 +551,33 @@ export class StreamCore implements StreamSink {
     this.#transport?.stopRead();
   }
 
-  /** Hands the front write to the transport; writes it takes at once complete through the queue. */
+  /** Sends the end of the stream: later writes fail with `shut_down`. */
+  #end(transport: StreamTransport): void {
+    this.#endAfterWrites = false;
+    this.#writeError ??= new IoError('shut_down');
+    transport.end();
+  }
+
+  /**
+   * Hands the front write to the transport; writes it takes at once
+   * complete through the queue. Once the queue is empty, a deferred
+   * `shutdown('send')` sends the end.
+   */
   #pumpWrites(): void {
     const ctx = this.context;
     for (;;) {
       const op = asWrite(this.#writes.front());
       const transport = this.#transport;
-      if (op === null || transport === null) return;
+      if (transport === null) return;
+      if (op === null) {
+        if (this.#endAfterWrites) this.#end(transport);
+        return;
+      }
       if (this.#writeError !== null) {
         for (let o = this.#writes.shift(); o !== null; o = this.#writes.shift()) {
           ctx.enqueue(asWrite(o)!.finish(this.#writeError, 0));
         }
+        if (this.#endAfterWrites) this.#end(transport);
         return;
       }
       this.#writeActive = true;
@@ -620,6 +640,7 @@ export class StreamCore implements StreamSink {
     for (let op = this.#writes.shift(); op !== null; op = this.#writes.shift()) {
       this.context.enqueue(asWrite(op)!.finish(aborted, 0));
     }
+    this.#pumpWrites(); // a deferred shutdown('send') goes out now
   }
 
   /** Context shutdown: destroy pending operations without invoking them, and close. */

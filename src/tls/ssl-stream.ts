@@ -419,8 +419,9 @@ export class SslStream {
    * Sends close_notify and then the end of the stream under it (asio's
    * `async_shutdown`, without waiting for the peer's close_notify: read
    * until `eof` for that). Completion signature: `(err)`. Later writes fail
-   * with `shut_down`; reads go on. Start it once your writes have
-   * completed. `not_connected` before the handshake has completed.
+   * with `shut_down`; reads go on. Writes started before it go out
+   * first: close_notify follows the last of them. `not_connected` before
+   * the handshake has completed.
    *
    * @example
    * ```ts
