@@ -1,7 +1,7 @@
 import type * as net from 'node:net';
 import { SslStream, TcpSocket, usePromise, type IoError, type TransportKind } from '../src/index.js';
 import { connectedPair, trackedContext } from './support/net-helpers.js';
-import { clientContext, nodeTlsServer, testCerts } from './support/tls-helpers.js';
+import { bridgeNextLayer, clientContext, nodeTlsServer, testCerts } from './support/tls-helpers.js';
 
 beforeAll(() => {
   testCerts();
@@ -60,21 +60,7 @@ describe.each<'native' | 'bridge'>(['native', 'bridge'])('SslStream.asyncShutdow
     });
     const { ctx, tracking } = trackedContext();
     const socket = new TcpSocket(ctx, route === 'native' ? { transport: 'handle' } : {});
-    const next =
-      route === 'native'
-        ? socket
-        : {
-            asyncReadSome: (buf: Uint8Array, h: (err: IoError | null, n: number) => void): void => {
-              socket.asyncReadSome(buf, h);
-            },
-            asyncWriteSome: (bufs: Uint8Array | readonly Uint8Array[], h: (err: IoError | null, n: number) => void): void => {
-              socket.asyncWriteSome(bufs, h);
-            },
-            close: (): void => {
-              socket.close();
-            },
-            context: ctx,
-          };
+    const next = route === 'native' ? socket : bridgeNextLayer(socket);
     const stream = new SslStream(next, clientContext(), { servername: 'localhost' });
     const order: string[] = [];
     const done = (async (): Promise<void> => {

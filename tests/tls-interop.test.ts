@@ -13,7 +13,7 @@ import {
   type IoError,
 } from '../src/index.js';
 import { trackedContext } from './support/net-helpers.js';
-import { clientContext, nodeTlsServer, serverContext, testCerts, tlsEchoOnce, tlsEchoServer } from './support/tls-helpers.js';
+import { bridgeNextLayer, clientContext, nodeTlsServer, serverContext, testCerts, tlsEchoOnce, tlsEchoServer } from './support/tls-helpers.js';
 
 beforeAll(() => {
   testCerts();
@@ -101,19 +101,7 @@ describe('SslStream interoperates with node:tls and OpenSSL', () => {
     const { ctx, tracking } = trackedContext();
     const server = tlsEchoServer(ctx);
     const socket = new TcpSocket(ctx);
-    const wrapper = {
-      asyncReadSome: (buf: Uint8Array, h: (err: IoError | null, n: number) => void): void => {
-        socket.asyncReadSome(buf, h);
-      },
-      asyncWriteSome: (bufs: Uint8Array | readonly Uint8Array[], h: (err: IoError | null, n: number) => void): void => {
-        socket.asyncWriteSome(bufs, h);
-      },
-      close: (): void => {
-        socket.close();
-      },
-      context: ctx,
-    };
-    const stream = new SslStream(wrapper, clientContext(), { servername: 'localhost' });
+    const stream = new SslStream(bridgeNextLayer(socket), clientContext(), { servername: 'localhost' });
     const payload = Buffer.alloc(100_000, 'b');
     const got = Buffer.alloc(payload.length);
     const done = (async (): Promise<number> => {

@@ -1,28 +1,12 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { asyncWrite, SslStream, SteadyTimer, TcpAcceptor, TcpSocket, usePromise, type IoContext, type IoError, type SslNextLayer } from '../src/index.js';
+import { asyncWrite, SslStream, SteadyTimer, TcpAcceptor, TcpSocket, usePromise, type IoContext, type IoError } from '../src/index.js';
 import { trackedContext } from './support/net-helpers.js';
-import { clientContext, serverContext, testCerts } from './support/tls-helpers.js';
+import { bridgeNextLayer, clientContext, serverContext, testCerts } from './support/tls-helpers.js';
 
 beforeAll(() => {
   testCerts();
 });
-
-/** A next layer that is not a Node socket, so TLS over it takes the bridge route on every transport. */
-function wrap(socket: TcpSocket): SslNextLayer {
-  return {
-    asyncReadSome: (buf: Uint8Array, h: (err: IoError | null, n: number) => void): void => {
-      socket.asyncReadSome(buf, h);
-    },
-    asyncWriteSome: (bufs: Uint8Array | readonly Uint8Array[], h: (err: IoError | null, n: number) => void): void => {
-      socket.asyncWriteSome(bufs, h);
-    },
-    close: (): void => {
-      socket.close();
-    },
-    context: socket.context,
-  };
-}
 
 /** What a server stream read before and at its end: the bytes, the error that ended them, and the error of one more read. */
 interface ReadEnd {
@@ -46,7 +30,7 @@ async function serveOnce(ctx: IoContext, route: 'bridge' | 'native', talk: (port
         reject(err);
         return;
       }
-      const stream = new SslStream(route === 'native' ? socket : wrap(socket), serverContext());
+      const stream = new SslStream(route === 'native' ? socket : bridgeNextLayer(socket), serverContext());
       stream.asyncHandshake('server', (e) => {
         if (e) {
           reject(e);
@@ -160,7 +144,7 @@ describe('SslStream: a peer that ends without close_notify', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { ctx, tracking } = trackedContext();
       const socket = new TcpSocket(ctx);
-      const stream = new SslStream(wrap(socket), clientContext(), { servername: 'localhost' });
+      const stream = new SslStream(bridgeNextLayer(socket), clientContext(), { servername: 'localhost' });
       const got = Buffer.alloc(64);
       const done = (async (): Promise<string> => {
         await socket.asyncConnect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port }, usePromise);

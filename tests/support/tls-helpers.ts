@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { SslContext, SslStream, TcpAcceptor, asyncWrite, type IoContext, type IoError } from '../../src/index.js';
+import { SslContext, SslStream, TcpAcceptor, asyncWrite, type IoContext, type IoError, type SslNextLayer, type TcpSocket } from '../../src/index.js';
 import { examplesDir } from './example-process.js';
 import { echoOver } from './net-helpers.js';
 
@@ -162,4 +162,20 @@ export function clientContext(): SslContext {
 /** Sends `data` over a node:tls client and resolves with what came back (data.length bytes). */
 export async function tlsEchoOnce(port: number, data: Buffer): Promise<Buffer> {
   return echoOver(await nodeTlsClient(port), data);
+}
+
+/** A next layer over `socket` that is not a Node socket, so TLS over it takes the bridge route on every transport. */
+export function bridgeNextLayer(socket: TcpSocket): SslNextLayer {
+  return {
+    asyncReadSome: (buf: Uint8Array, h: (err: IoError | null, n: number) => void): void => {
+      socket.asyncReadSome(buf, h);
+    },
+    asyncWriteSome: (bufs: Uint8Array | readonly Uint8Array[], h: (err: IoError | null, n: number) => void): void => {
+      socket.asyncWriteSome(bufs, h);
+    },
+    close: (): void => {
+      socket.close();
+    },
+    context: socket.context,
+  };
 }
