@@ -1,9 +1,12 @@
 // Builds the native transport's addon (build/Release/proactor_native.node) with node-gyp.
 // Optional by design: when it cannot be built (no compiler, no Node headers, no node-gyp) the
 // install still succeeds, this prints why, and proactor uses its JavaScript transports.
-// PROACTOR_SKIP_NATIVE=1 skips the build.
+// PROACTOR_SKIP_NATIVE=1 skips the build. A packed package may carry a prebuilt binary
+// (prebuilds/<platform>-<arch>/, put there by native/prebuild.mjs at pack time): when it loads
+// here it is used and nothing is compiled; PROACTOR_BUILD_NATIVE=1 compiles anyway.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +20,20 @@ function skip(reason, output = '') {
 }
 
 if (process.env.PROACTOR_SKIP_NATIVE === '1') skip('PROACTOR_SKIP_NATIVE=1');
+
+const prebuilt = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'proactor_native.node');
+const source = path.join(root, 'native', 'proactor_native.c');
+// Not older than the source: a checkout whose C file changed since it was packed compiles again.
+if (process.env.PROACTOR_BUILD_NATIVE !== '1' && fs.existsSync(prebuilt) && fs.statSync(prebuilt).mtimeMs >= fs.statSync(source).mtimeMs) {
+  try {
+    const addon = createRequire(import.meta.url)(prebuilt);
+    if (typeof addon.start !== 'function') throw new Error('it is not the proactor addon');
+    console.log(`proactor: using the prebuilt native transport (${path.relative(root, prebuilt)}); nothing to compile`);
+    process.exit(0);
+  } catch (error) {
+    console.warn(`proactor: the prebuilt ${path.relative(root, prebuilt)} does not load here (${error.message}); compiling the addon instead`);
+  }
+}
 
 // npm passes its bundled node-gyp to scripts; otherwise look on PATH.
 const gyp = process.env.npm_config_node_gyp;

@@ -54,7 +54,9 @@ export const EV_WRITE = 4;
 export const EV_CONNECT = 5;
 export const EV_ACCEPT = 6;
 
-const ADDON_FILE = path.join('build', 'Release', 'proactor_native.node');
+const BUILT_FILE = path.join('build', 'Release', 'proactor_native.node');
+/** The binary a packed package carries for machines that cannot compile it (native/prebuild.mjs puts it there). */
+const PREBUILT_FILE = path.join('prebuilds', `${process.platform}-${process.arch}`, 'proactor_native.node');
 
 /** The file this code is in, as a path (from V8's call sites: works as an ES module and as CommonJS). */
 function thisFile(): string | null {
@@ -76,19 +78,21 @@ function thisFile(): string | null {
   }
 }
 
-/** Where the built addon is: `PROACTOR_NATIVE_ADDON`, else build/Release of the package this file belongs to. */
-function addonPath(): string | null {
-  const override = process.env.PROACTOR_NATIVE_ADDON;
-  if (override !== undefined && override !== '') return path.resolve(override);
-  const file = thisFile();
-  if (file === null) return null;
+/**
+ * @internal Where the addon may be, in the order to try: `PROACTOR_NATIVE_ADDON`
+ * alone when set; else, in the nearest folder above `file` that has either,
+ * the addon built at install (made for this machine), then the prebuilt one.
+ */
+export function addonCandidates(file: string | null, override = process.env.PROACTOR_NATIVE_ADDON): string[] {
+  if (override !== undefined && override !== '') return [path.resolve(override)];
+  if (file === null) return [];
   let dir = path.dirname(file);
   for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, ADDON_FILE);
-    if (fs.existsSync(candidate)) return candidate;
+    const found = [BUILT_FILE, PREBUILT_FILE].map((f) => path.join(dir, f)).filter((f) => fs.existsSync(f));
+    if (found.length > 0) return found;
     dir = path.dirname(dir);
   }
-  return null;
+  return [];
 }
 
 let loaded = false;
@@ -97,18 +101,23 @@ let failure = '';
 
 function load(): void {
   loaded = true;
-  const file = addonPath();
-  if (file === null) {
-    failure = `the native addon is not built (no ${ADDON_FILE}: the install could not compile it, see the install output)`;
+  const candidates = addonCandidates(thisFile());
+  if (candidates.length === 0) {
+    failure = `the native addon is not built (no ${BUILT_FILE}: the install could not compile it, see the install output; and no ${PREBUILT_FILE})`;
     return;
   }
-  try {
-    const required = createRequire(file)(file) as NativeAddon;
-    if (typeof required.start !== 'function') throw new Error('it is not the proactor addon');
-    addon = required;
-  } catch (error) {
-    failure = `the native addon at ${file} does not load: ${error instanceof Error ? error.message : String(error)}`;
+  const reasons: string[] = [];
+  for (const file of candidates) {
+    try {
+      const required = createRequire(file)(file) as NativeAddon;
+      if (typeof required.start !== 'function') throw new Error('it is not the proactor addon');
+      addon = required;
+      return;
+    } catch (error) {
+      reasons.push(`the native addon at ${file} does not load: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
+  failure = reasons.join('; ');
 }
 
 /** @internal The addon, or `null` where it is not built or does not load (`nativeAddonFailure()` says why). */
