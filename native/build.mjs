@@ -8,9 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { built, isCurrent, prebuilt, root } from './addon-files.mjs';
 
 function skip(reason, output = '') {
   const tail = output.trim().split('\n').slice(-15).join('\n');
@@ -21,10 +19,7 @@ function skip(reason, output = '') {
 
 if (process.env.PROACTOR_SKIP_NATIVE === '1') skip('PROACTOR_SKIP_NATIVE=1');
 
-const prebuilt = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'proactor_native.node');
-const source = path.join(root, 'native', 'proactor_native.c');
-// Not older than the source: a checkout whose C file changed since it was packed compiles again.
-if (process.env.PROACTOR_BUILD_NATIVE !== '1' && fs.existsSync(prebuilt) && fs.statSync(prebuilt).mtimeMs >= fs.statSync(source).mtimeMs) {
+if (process.env.PROACTOR_BUILD_NATIVE !== '1' && isCurrent(prebuilt)) {
   try {
     const addon = createRequire(import.meta.url)(prebuilt);
     if (typeof addon.start !== 'function') throw new Error('it is not the proactor addon');
@@ -46,6 +41,5 @@ if (!process.env.npm_config_nodedir && fs.existsSync(headers)) args.push(`--node
 const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', timeout: 300_000 });
 if (result.error) skip(`${command} could not run: ${result.error.message}`);
 if (result.status !== 0) skip(`node-gyp exited with ${result.status ?? result.signal}`, `${result.stdout}\n${result.stderr}`);
-const built = path.join(root, 'build', 'Release', 'proactor_native.node');
 if (!fs.existsSync(built)) skip(`node-gyp left no ${path.relative(root, built)}`);
 console.log(`proactor: built the native transport (${path.relative(root, built)})`);

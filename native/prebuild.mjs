@@ -8,20 +8,15 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { built, isCurrent, prebuilt, root } from './addon-files.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = path.join(root, 'build', 'Release', 'proactor_native.node');
-const source = path.join(root, 'native', 'proactor_native.c');
-const target = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'proactor_native.node');
-
-if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(source).mtimeMs) {
+if (!isCurrent(built)) {
   const r = spawnSync(process.execPath, [path.join(root, 'native', 'build.mjs')], { cwd: root, stdio: 'inherit', env: { ...process.env, PROACTOR_BUILD_NATIVE: '1' } });
   if (r.status !== 0 || !fs.existsSync(built)) {
     console.warn('proactor: no prebuilt binary packed (the addon did not build here)');
     process.exit(0);
   }
 }
-fs.mkdirSync(path.dirname(target), { recursive: true });
-fs.copyFileSync(built, target);
-console.log(`proactor: packed the prebuilt addon ${path.relative(root, target)}`);
+fs.mkdirSync(path.dirname(prebuilt), { recursive: true });
+fs.copyFileSync(built, prebuilt);
+console.log(`proactor: packed the prebuilt addon ${path.relative(root, prebuilt)}`);

@@ -55,7 +55,7 @@ export const EV_CONNECT = 5;
 export const EV_ACCEPT = 6;
 
 const BUILT_FILE = path.join('build', 'Release', 'proactor_native.node');
-/** The binary a packed package carries for machines that cannot compile it (native/prebuild.mjs puts it there). */
+/** The binary a packed package carries for machines that cannot compile it (native/prebuild.mjs puts it there; native/addon-files.mjs names both for the scripts). */
 const PREBUILT_FILE = path.join('prebuilds', `${process.platform}-${process.arch}`, 'proactor_native.node');
 
 /** The file this code is in, as a path (from V8's call sites: works as an ES module and as CommonJS). */
