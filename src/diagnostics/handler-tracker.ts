@@ -62,6 +62,8 @@ function timestamp(): string {
  */
 export class HandlerTracker {
   readonly #sink: HandlerTrackingSink;
+  /** The handler ids of the ops created under this tracker and not yet invoked or freed: kept here, not in every op, since only tracking needs them. */
+  readonly #ids = new Map<Operation, number>();
 
   constructor(sink: HandlerTrackingSink | null) {
     this.#sink = sink ?? writeToStderr;
@@ -70,18 +72,18 @@ export class HandlerTracker {
   /** An operation was started on `object`: gives `op` a handler id and writes its creation line. */
   created(op: Operation, objectType: string, object: object, operation: string): void {
     const id = nextHandlerId++;
-    op.trackId = id;
+    this.#ids.set(op, id);
     this.#write(`${String(currentHandlerId)}*${String(id)}`, `${objectType}@${addressOf(object)}.${operation}`);
   }
 
   /** Runs `op.complete()` between its invocation and exit lines (or its exception line). */
   invoke(op: Operation): void {
-    const id = op.trackId;
-    if (id === 0) {
+    const id = this.#ids.get(op);
+    if (id === undefined) {
       op.complete();
       return;
     }
-    op.trackId = 0;
+    this.#ids.delete(op);
     this.#write(`>${String(id)}`, op.trackingArgs());
     const parent = currentHandlerId;
     currentHandlerId = id;
@@ -96,8 +98,11 @@ export class HandlerTracker {
     this.#write(`<${String(id)}`, '');
   }
 
-  /** Handler `id` was destroyed without being invoked. */
-  destroyed(id: number): void {
+  /** `op` is going back to its allocator: if it was created here and never invoked, its handler was destroyed. */
+  freed(op: Operation): void {
+    const id = this.#ids.get(op);
+    if (id === undefined) return;
+    this.#ids.delete(op);
     this.#write(`~${String(id)}`, '');
   }
 

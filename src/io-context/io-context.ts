@@ -327,10 +327,10 @@ export class IoContext implements OperationObserver, ExitWarningSource {
    * calls it once per op it allocates.
    */
   operationStarted(op: Operation, objectType: string, object: object, operation: string | null): void {
-    op.observer = this;
-    if (op.uses++ === 0) this.#fallbacks[op.kind]!++;
+    // A never-started op has no observer; a reused one has RETIRED_OBSERVER (or, started twice, a context).
+    if (op.observer === null) this.#fallbacks[op.kind]!++;
     else this.#hits[op.kind]!++;
-    // trackId is already 0: free() and the tracker's invoke() clear it.
+    op.observer = this;
     if (this.tracker !== null && operation !== null) this.#trackCreated(op, objectType, object, operation);
   }
 
@@ -353,14 +353,12 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   /** @internal See `OperationObserver`: counts the free, and a destruction under tracking. */
   operationFreed(op: Operation): void {
     this.#deallocations[op.kind]!++;
-    if (op.trackId !== 0) this.#trackDestroyed(op);
+    if (this.tracker !== null) this.#trackFreed(op);
   }
 
-  /** `op` is freed without having been invoked under handler tracking: its destruction line. */
-  #trackDestroyed(op: Operation): void {
-    const trackId = op.trackId;
-    op.trackId = 0;
-    this.tracker?.destroyed(trackId);
+  /** `op` is freed under handler tracking: its destruction line, if it was tracked and never invoked. */
+  #trackFreed(op: Operation): void {
+    this.tracker?.freed(op);
   }
 
   /**
@@ -645,9 +643,9 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     const allocator = getAssociatedAllocator(handler, this.allocator);
     const op = allocator.allocate(PostOp).init(handler, allocator);
     // operationStarted's counting, written out here: the post path stays one call shallower.
-    op.observer = this;
-    if (op.uses++ === 0) this.#fallbacks[op.kind]!++;
+    if (op.observer === null) this.#fallbacks[op.kind]!++;
     else this.#hits[op.kind]!++;
+    op.observer = this;
     // A handler posting from a handler of a live run (or poll): the context is
     // running, not shut down, and drains this op in the current pass or the next.
     if (this.#draining && !this.#stopped && this.tracker === null) {

@@ -11,9 +11,23 @@ import { destroyOwnedHandler } from './owned-handler.js';
 export interface OperationObserver {
   /** `op`, just allocated, starts on this context (statistics; handler tracking when `operation` is given). */
   operationStarted(op: Operation, objectType: string, object: object, operation: string | null): void;
-  /** `op` (already reset) is going back to its allocator; its `trackId` is non-zero when it was never invoked under tracking, and the observer clears it. */
+  /** `op` (already reset) is going back to its allocator: counted, and under handler tracking a destruction line unless it was invoked. */
   operationFreed(op: Operation): void;
 }
+
+/**
+ * @internal The `observer` of an op freed after a use: not `null`, so its
+ * next start counts as a reuse (a hit), and no context, so nothing is told
+ * twice.
+ */
+export const RETIRED_OBSERVER: OperationObserver = {
+  operationStarted(): void {
+    // A retired op is started through a real context, never through this.
+  },
+  operationFreed(): void {
+    // Nothing to count: the op was already counted as freed.
+  },
+};
 
 /**
  * The base of every asynchronous operation: the state an operation keeps from
@@ -67,14 +81,20 @@ export abstract class Operation {
   declare next: Operation | null;
   /** The allocator this op goes back to; set by `init`, cleared by `reset`. */
   declare allocator: Allocator | null;
-  /** @internal The index of this op's `OperationKind` (see `OPERATION_KINDS`). */
+  /**
+   * @internal The index of this op's `OperationKind` (see `OPERATION_KINDS`).
+   * Kept on the class's prototype, set by its first instance, so an op
+   * carries no field for it; an instance whose kind differs from its
+   * class's has its own.
+   */
   declare readonly kind: number;
-  /** @internal How many times a context has started this op object: 0 means it was constructed for this use. */
-  declare uses: number;
-  /** @internal The context that counted this op's allocation; `null` once it is freed. */
+  /**
+   * @internal The context that counted this op's allocation while it is in
+   * use; `RETIRED_OBSERVER` once freed after a use, `null` while never
+   * started: the statistics tell a reused op from a new one by it, with no
+   * field of its own.
+   */
   declare observer: OperationObserver | null;
-  /** @internal The handler-tracking id while the op is pending under tracking, else 0. */
-  declare trackId: number;
 
   /** @param kind the op's index in `OPERATION_KINDS` (subclasses of the runtime pass theirs). */
   constructor(kind: number = OP_KIND.other) {
@@ -84,10 +104,12 @@ export abstract class Operation {
     }
     this.next = null;
     this.allocator = null;
-    this.kind = kind;
-    this.uses = 0;
+    const proto = new.target.prototype as { kind: number };
+    if (proto.kind !== kind) {
+      if (Object.hasOwn(proto, 'kind')) (this as { kind: number }).kind = kind;
+      else proto.kind = kind;
+    }
     this.observer = null;
-    this.trackId = 0;
   }
 
   /**
@@ -128,13 +150,21 @@ export abstract class Operation {
    */
   protected free(allocator: Allocator): void {
     const observer = this.observer;
-    if (observer !== null) {
-      this.observer = null;
+    if (observer !== null && observer !== RETIRED_OBSERVER) {
+      this.observer = RETIRED_OBSERVER;
       observer.operationFreed(this);
     }
     allocator.deallocate(this);
   }
+
+  /** @internal Whether a context counted this op for its current use (started and not yet freed). */
+  isCounted(): boolean {
+    return this.observer !== null && this.observer !== RETIRED_OBSERVER;
+  }
 }
+
+// No kind of its own: each class's first instance puts its kind on that class's prototype.
+(Operation.prototype as { kind: number }).kind = -1;
 
 /**
  * A concrete operation class: constructible without arguments. Allocators

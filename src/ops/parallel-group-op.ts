@@ -115,7 +115,7 @@ export class ParallelGroupOp extends Operation implements CancellationHandler, S
 
   /** A member became pending: the first tells the group its context. */
   installed(handler: CancellationHandler | CancellationHandlerFunction): void {
-    if (this.observer !== null || !(handler instanceof Operation)) return;
+    if (this.isCounted() || !(handler instanceof Operation)) return;
     handler.observer?.operationStarted(this, 'parallel_group', this, null);
   }
 
