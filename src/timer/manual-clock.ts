@@ -50,7 +50,8 @@ class ManualAlarm implements Alarm {
  * @category Timers
  */
 export class ManualClock implements Clock {
-  #now: number;
+  // A number from the start, so V8 stores each new time in place (see SteadyTimer's expiry).
+  #now = Number.NaN;
   #seq = 0;
   readonly #armed = new Set<ManualAlarm>();
 

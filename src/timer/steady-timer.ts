@@ -71,7 +71,8 @@ export class SteadyTimer implements CancellableOpOwner {
   // The helper methods are TypeScript-private, not `#`: a class with `#` methods keeps a brand in every instance, 8 bytes a timer.
   /** The context's timer queue, which also names the context: one field for both keeps a timer small. */
   readonly #queue: TimerQueue;
-  #expiry: number;
+  // A number from the start (a declared field begins as undefined): V8 then keeps the expiry as a double stored in place, where a field that began as undefined boxes every new expiry, 16 heap bytes per re-arm.
+  #expiry = Number.NaN;
   /** Order among equal expiries: taken from the queue each time the expiry is set. */
   #seq = 0;
   /**
