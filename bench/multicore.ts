@@ -147,7 +147,7 @@ export async function runMultiCoreBenchmark(): Promise<MultiCoreResult> {
 export function formatMultiCoreBenchmark(r: MultiCoreResult): string {
   const lines = [
     `Echo round trips per second of examples/echo-server.ts on Node ${r.node}, ${String(r.cores)} cores shared by the servers **and the load generator** ` +
-      `(load average ${r.loadAverage.toFixed(1)} when it started; other work ran on the machine). ${String(r.reps)} runs of ${String(r.seconds)} s each, medians; ` +
+      `(load average ${r.loadAverage.toFixed(1)} when it started). ${String(r.reps)} runs of ${String(r.seconds)} s each, medians; ` +
       'the ratio pairs each run with the single-context run of the same repetition.',
     '',
     '| server | connections × size | round trips/s | vs 1 context |',
@@ -156,6 +156,14 @@ export function formatMultiCoreBenchmark(r: MultiCoreResult): string {
     '',
     `Floor (2 threads with reusePort not slower than 1 context at 1,000 connections): ${r.floorRatio.toFixed(2)}× — ${r.floorRatio >= 1 ? 'holds' : 'FAILS'}.`,
   ];
+  // Two servers and the generator each want a core: with fewer than three, a second server can only take time from the generator or the first.
+  if (r.cores < 3) {
+    lines.push(
+      '',
+      `With ${String(r.cores)} cores, one context and the load generator already use every core, so a second context can only take time from them: ` +
+        'this machine cannot show what a second core gives; that needs at least three cores (two servers and the generator).',
+    );
+  }
   if (r.errors.length > 0) lines.push('', `Errors: ${r.errors.join('; ')}`);
   return lines.join('\n');
 }
