@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
+import { runNode } from './support/run-node.js';
 
 /**
  * The idle-timeout pattern (expiresAfter on a timer with a pending wait,
@@ -61,13 +61,10 @@ interface Report {
   allocations: number;
 }
 
-function runChild(): Promise<Report> {
-  return new Promise((ok, fail) => {
-    execFile(process.execPath, ['-e', PROGRAM], { timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) fail(new Error(`${err.message}\n${stderr}`));
-      else ok(JSON.parse(stdout.trim()) as Report);
-    });
-  });
+async function runChild(): Promise<Report> {
+  const exit = await runNode(['-e', PROGRAM], 60_000);
+  if (exit.code !== 0) throw new Error(`the child ended with ${String(exit.code ?? exit.signal)}\n${exit.stderr}`);
+  return JSON.parse(exit.stdout.trim()) as Report;
 }
 
 describe('re-arming a timer allocates nothing', () => {

@@ -149,8 +149,8 @@ export abstract class Operation {
    * that started it. Every `complete()` calls it just before the handler.
    */
   protected free(allocator: Allocator): void {
-    const observer = this.observer;
-    if (observer !== null && observer !== RETIRED_OBSERVER) {
+    if (this.isCounted()) {
+      const observer = this.observer!;
       this.observer = RETIRED_OBSERVER;
       observer.operationFreed(this);
     }
