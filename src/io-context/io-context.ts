@@ -154,6 +154,14 @@ function keepAlive(): void {
 }
 
 /**
+ * `#sliceStart` before a slice began: a number that is not a small integer, so the field holds a
+ * double from the start. Starting at -1 (a small integer), the field's first clock reading changed
+ * its representation, which gives every context a new map and leaves the maps of contexts made
+ * before it (the one `keepShape` holds among them) out of date.
+ */
+const NO_SLICE = -Infinity;
+
+/**
  * The proactor: owns the completion queue and runs completion handlers.
  *
  * Work is counted as in asio: queued handlers, pending operations and work
@@ -222,8 +230,8 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   /** Handlers run since the time slice was last looked at (or the last yield): at `DRAIN_BUDGET` the next pass, or scheduling of one, reads the time. */
   #handlersSinceCheck = 0;
   readonly #timeSlice: number;
-  /** `performance.now()` when this event-loop turn's time slice began, read at its first `DRAIN_BUDGET` handlers (not at every callback: a read costs more than a handler); -1 until then. */
-  #sliceStart = -1;
+  /** `performance.now()` when this event-loop turn's time slice began, read at its first `DRAIN_BUDGET` handlers (not at every callback: a read costs more than a handler); `NO_SLICE` until then. */
+  #sliceStart = NO_SLICE;
 
   #running = false;
   #runCount = 0;
@@ -250,7 +258,7 @@ export class IoContext implements OperationObserver, ExitWarningSource {
   readonly #onImmediate = (): void => {
     this.#drainScheduled = false;
     this.#handlersSinceCheck = 0;
-    this.#sliceStart = -1;
+    this.#sliceStart = NO_SLICE;
     this.#drain();
   };
   readonly #onIdleCheck = (): void => {
@@ -694,7 +702,7 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     }
     this.#queue.push(op);
     if (this.#running && !this.#draining) {
-      this.#sliceStart = -1;
+      this.#sliceStart = NO_SLICE;
       this.#drain();
     }
   }
@@ -712,7 +720,7 @@ export class IoContext implements OperationObserver, ExitWarningSource {
     this.#queue.append(ops);
     if (!this.#running || this.#draining) return;
     if (fromIo) {
-      this.#sliceStart = -1;
+      this.#sliceStart = NO_SLICE;
       this.#drain();
     } else if (!this.#drainScheduled) this.#scheduleDrain();
   }
@@ -795,7 +803,7 @@ export class IoContext implements OperationObserver, ExitWarningSource {
       this.#stopped = true;
       return Promise.resolve(0);
     }
-    this.#sliceStart = -1;
+    this.#sliceStart = NO_SLICE;
     const promise = new Promise<number>((resolve, reject) => {
       this.#resolveRun = resolve;
       this.#rejectRun = reject;

@@ -1,6 +1,7 @@
 import type { Allocator } from '../allocation/allocator.js';
 import { describeValue } from '../errors/describe-value.js';
 import { OP_KIND, OPERATION_KINDS } from './operation-kind.js';
+import { keepShape } from './keep-shape.js';
 import { destroyOwnedHandler } from './owned-handler.js';
 
 /**
@@ -107,7 +108,11 @@ export abstract class Operation {
     const proto = new.target.prototype as { kind: number };
     if (proto.kind !== kind) {
       if (Object.hasOwn(proto, 'kind')) (this as { kind: number }).kind = kind;
-      else proto.kind = kind;
+      else {
+        proto.kind = kind;
+        // The first op of each class lives on (reset once used), so the class's map outlives every pool that drops its ops.
+        keepShape(this);
+      }
     }
     this.observer = null;
   }

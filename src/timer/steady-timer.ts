@@ -11,6 +11,7 @@ import { asyncInitiate } from '../tokens/async-initiate.js';
 import type { CompletionResult, CompletionToken, Handler } from '../tokens/completion-token.js';
 import { TimerQueue } from './timer-queue.js';
 import { describeValue } from '../errors/describe-value.js';
+import { keepShape } from '../ops/keep-shape.js';
 
 /** Out of line so a wait's start stays small enough for V8 to inline whole. */
 function throwNotAWaitHandler(handler: unknown): never {
@@ -406,3 +407,6 @@ export class SteadyTimer implements CancellableOpOwner {
     queue.settle(this.#expiry);
   }
 }
+
+// One timer on a context that never runs, kept for good: the maps of the timer, its queue and the context outlive every user timer.
+keepShape(new SteadyTimer(new IoContext({ exitWarnings: false })));

@@ -1,3 +1,4 @@
+import { keepShape } from '../ops/keep-shape.js';
 import { TimerHeap } from './timer-heap.js';
 
 /** How many sorted runs a `TimerSet` keeps at most; slots that fit none go to its heap. */
@@ -118,6 +119,9 @@ class Run<T> {
     this.head = 0;
   }
 }
+
+// An empty run kept for good: the map of a run outlives every timer queue.
+keepShape(new Run());
 
 function headBefore<T>(a: Run<T>, b: Run<T>): boolean {
   const ae = a.headExpiry();
