@@ -9,11 +9,14 @@
  * offset moves every round), so a server that echoes stale or misplaced
  * bytes is caught.
  *
- * Phases: connect, warm-up (not measured), measurement (for --duration
+ * Phases: connect, warm-up (not measured; at least --warmup seconds and
+ * until every connection has been echoed once), measurement (for --duration
  * seconds or until --rounds round trips, whichever comes first). With
  * --signal-pid the program sends SIGUSR2 to that process right before and
  * right after the measurement, so the server can take heap snapshots that
- * cover exactly the measured window.
+ * cover exactly the measured window, and waits a quarter second after the
+ * second signal before it closes the connections, so their teardown falls
+ * outside it.
  *
  * Output: one JSON object on stdout.
  *
@@ -90,6 +93,7 @@ static uint64_t mismatches = 0;
 static uint64_t bytes_measured = 0;
 static int epfd = -1;
 static int active = 0; /* connections in C_ACTIVE */
+static int warmed = 0; /* connections that have completed at least one round */
 
 static void usage(void) {
   fprintf(stderr,
@@ -236,6 +240,7 @@ static int conn_read(struct conn *c) {
       if (c->received == msg_size) {
         double t = now_s();
         rounds_total++;
+        if (c->round == 1) warmed++;
         if (measuring) {
           rounds_measured++;
           bytes_measured += msg_size;
@@ -410,6 +415,7 @@ int main(int argc, char **argv) {
   double last_progress = start;
   uint64_t last_rounds = 0;
   int stalled = 0;
+  int unwarmed_at_start = 0;
   if (warmup_s == 0) {
     if (signal_pid > 0) kill(signal_pid, SIGUSR2);
     measuring = 1;
@@ -419,10 +425,17 @@ int main(int argc, char **argv) {
 
   for (;;) {
     double t = now_s();
-    if (!measuring && actual_start == 0 && t >= measure_start) {
+    /* The window opens once every open connection has been echoed at least
+       once, so a server still accepting the last connections (a burst can
+       overflow its listen backlog, and the kernel then finishes those
+       handshakes a second or more later) is not measured setting them up. */
+    if (!measuring && actual_start == 0 && t >= measure_start &&
+        (warmed >= active || t >= measure_start + STALL_TIMEOUT_S)) {
+      unwarmed_at_start = active - warmed;
       if (signal_pid > 0) kill(signal_pid, SIGUSR2);
       measuring = 1;
       actual_start = now_s();
+      measure_end = actual_start + duration_s;
       cpu_start = cpu_s();
     }
     if (measuring && (t >= measure_end || !running)) {
@@ -443,7 +456,7 @@ int main(int argc, char **argv) {
       measuring = 0;
       break;
     }
-    if (t > measure_end + STALL_TIMEOUT_S) break; /* hard bound */
+    if (t > measure_end + 2 * STALL_TIMEOUT_S) break; /* hard bound (the window may open up to STALL_TIMEOUT_S late) */
 
     if (active == 0) {
       actual_end = t;
@@ -479,6 +492,10 @@ int main(int argc, char **argv) {
   }
   if (actual_end == 0) actual_end = now_s();
   if (cpu_end == 0) cpu_end = cpu_s();
+  /* The server takes its closing heap reading when it gets to the signal;
+     closing every connection at once would put their teardown inside the
+     window. A pause lets it read first. */
+  if (signal_pid > 0) usleep(250000);
 
   int open_at_end = 0;
   for (int i = 0; i < n_conns; i++) {
@@ -497,12 +514,12 @@ int main(int argc, char **argv) {
          "\"roundTripsPerSecond\":%.1f,\"bytesPerSecond\":%.1f,"
          "\"p50us\":%.1f,\"p99us\":%.1f,\"latencyOverflow\":%llu,"
          "\"errors\":%llu,\"mismatches\":%llu,\"failedConnects\":%d,"
-         "\"openAtEnd\":%d,\"stalled\":%s,\"cpuSeconds\":%.3f}\n",
-         n_conns, msg_size, connected, connect_s, warmup_s, window,
+         "\"openAtEnd\":%d,\"unwarmedAtStart\":%d,\"stalled\":%s,\"cpuSeconds\":%.3f}\n",
+         n_conns, msg_size, connected, connect_s, actual_start > 0 ? actual_start - start : 0.0, window,
          (unsigned long long)rounds_measured, rate,
          window > 0 ? (double)bytes_measured * 2.0 / window : 0.0,
          percentile(0.50), percentile(0.99), (unsigned long long)hist_over,
          (unsigned long long)errors, (unsigned long long)mismatches, failed_connects,
-         open_at_end, stalled ? "true" : "false", actual_start > 0 ? cpu_end - cpu_start : 0.0);
+         open_at_end, unwarmed_at_start, stalled ? "true" : "false", actual_start > 0 ? cpu_end - cpu_start : 0.0);
   return (errors > 0 || stalled || rounds_measured == 0) ? 1 : 0;
 }
