@@ -52,6 +52,10 @@ export interface LoadResult {
   mismatches: number;
   failedConnects: number;
   openAtEnd: number;
+  /** Connections not yet echoed when the window opened (it waits for them up to a bound). */
+  unwarmedAtStart: number;
+  /** SIGUSR2s sent to the server: one heap reading each (a warm-up rehearsal, then the window's two). */
+  signalsSent: number;
   stalled: boolean;
   cpuSeconds: number;
 }

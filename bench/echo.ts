@@ -292,8 +292,8 @@ async function runCell(
       signalPid: spec.node !== null ? server.child.pid : undefined,
     });
     if (spec.node !== null) {
-      // The generator's signals: a rehearsal during a warm-up, then the window's two (the last two lines).
-      await server.waitProbes(options.warmupSeconds > 0 ? 3 : 2, 3000);
+      // One probe line per signal the generator sent; the window's are the last two.
+      await server.waitProbes(cell.load.signalsSent, 3000);
       cell.heap = heapFrom(server, cell.load);
     }
     if (cell.load.errors > 0 || cell.load.stalled) {

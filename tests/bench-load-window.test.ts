@@ -70,8 +70,8 @@ afterAll(() => {
       { encoding: 'utf8', timeout: 30_000 },
     );
     expect(load.status).toBe(0);
-    const result = JSON.parse(load.stdout.trim()) as { connected: number; errors: number; unwarmedAtStart: number; warmupSeconds: number; roundTrips: number };
-    expect(result).toMatchObject({ connected: 40, errors: 0, unwarmedAtStart: 0 });
+    const result = JSON.parse(load.stdout.trim()) as { connected: number; errors: number; unwarmedAtStart: number; signalsSent: number; warmupSeconds: number; roundTrips: number };
+    expect(result).toMatchObject({ connected: 40, errors: 0, unwarmedAtStart: 0, signalsSent: 3 });
     expect(result.warmupSeconds).toBeGreaterThanOrEqual(0.3);
     expect(result.roundTrips).toBeGreaterThan(0);
     // Let the server print whatever it still has to say.

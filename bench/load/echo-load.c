@@ -98,6 +98,13 @@ static uint64_t bytes_measured = 0;
 static int epfd = -1;
 static int active = 0; /* connections in C_ACTIVE */
 static int warmed = 0; /* connections that have completed at least one round */
+static int signals_sent = 0; /* SIGUSR2s sent to --signal-pid, reported so the caller knows how many heap readings to expect */
+
+static void signal_server(void) {
+  if (signal_pid <= 0) return;
+  kill(signal_pid, SIGUSR2);
+  signals_sent++;
+}
 
 static void usage(void) {
   fprintf(stderr,
@@ -415,7 +422,7 @@ int main(int argc, char **argv) {
   /* A rehearsal of the window's signals, at the start of the warm-up: whatever
      a server first does on SIGUSR2 (compiling the handler, new types through
      its hot path) happens here, not at the window's opening signal. */
-  if (signal_pid > 0 && warmup_s > 0) kill(signal_pid, SIGUSR2);
+  if (warmup_s > 0) signal_server();
 
   double measure_start = start + warmup_s;
   double measure_end = measure_start + duration_s;
@@ -426,7 +433,7 @@ int main(int argc, char **argv) {
   int stalled = 0;
   int unwarmed_at_start = 0;
   if (warmup_s == 0) {
-    if (signal_pid > 0) kill(signal_pid, SIGUSR2);
+    signal_server();
     measuring = 1;
     actual_start = now_s();
     cpu_start = cpu_s();
@@ -441,7 +448,7 @@ int main(int argc, char **argv) {
     if (!measuring && actual_start == 0 && t >= measure_start &&
         (warmed >= active || t >= measure_start + STALL_TIMEOUT_S)) {
       unwarmed_at_start = active - warmed;
-      if (signal_pid > 0) kill(signal_pid, SIGUSR2);
+      signal_server();
       measuring = 1;
       actual_start = now_s();
       measure_end = actual_start + duration_s;
@@ -452,7 +459,7 @@ int main(int argc, char **argv) {
       cpu_end = cpu_s();
       measuring = 0;
       running = 0;
-      if (signal_pid > 0) kill(signal_pid, SIGUSR2);
+      signal_server();
       break;
     }
     if (rounds_total != last_rounds) {
@@ -461,7 +468,7 @@ int main(int argc, char **argv) {
     } else if (t - last_progress > STALL_TIMEOUT_S) {
       stalled = 1;
       actual_end = t;
-      if (measuring && signal_pid > 0) kill(signal_pid, SIGUSR2);
+      if (measuring) signal_server();
       measuring = 0;
       break;
     }
@@ -469,7 +476,7 @@ int main(int argc, char **argv) {
 
     if (active == 0) {
       actual_end = t;
-      if (measuring && signal_pid > 0) kill(signal_pid, SIGUSR2);
+      if (measuring) signal_server();
       measuring = 0;
       break;
     }
@@ -504,7 +511,7 @@ int main(int argc, char **argv) {
   /* The server takes its closing heap reading when it gets to the signal;
      closing every connection at once would put their teardown inside the
      window. A pause lets it read first. */
-  if (signal_pid > 0) usleep(250000);
+  if (signals_sent > 0) usleep(250000);
 
   int open_at_end = 0;
   for (int i = 0; i < n_conns; i++) {
@@ -523,12 +530,12 @@ int main(int argc, char **argv) {
          "\"roundTripsPerSecond\":%.1f,\"bytesPerSecond\":%.1f,"
          "\"p50us\":%.1f,\"p99us\":%.1f,\"latencyOverflow\":%llu,"
          "\"errors\":%llu,\"mismatches\":%llu,\"failedConnects\":%d,"
-         "\"openAtEnd\":%d,\"unwarmedAtStart\":%d,\"stalled\":%s,\"cpuSeconds\":%.3f}\n",
+         "\"openAtEnd\":%d,\"unwarmedAtStart\":%d,\"signalsSent\":%d,\"stalled\":%s,\"cpuSeconds\":%.3f}\n",
          n_conns, msg_size, connected, connect_s, actual_start > 0 ? actual_start - start : 0.0, window,
          (unsigned long long)rounds_measured, rate,
          window > 0 ? (double)bytes_measured * 2.0 / window : 0.0,
          percentile(0.50), percentile(0.99), (unsigned long long)hist_over,
          (unsigned long long)errors, (unsigned long long)mismatches, failed_connects,
-         open_at_end, unwarmed_at_start, stalled ? "true" : "false", actual_start > 0 ? cpu_end - cpu_start : 0.0);
+         open_at_end, unwarmed_at_start, signals_sent, stalled ? "true" : "false", actual_start > 0 ? cpu_end - cpu_start : 0.0);
   return (errors > 0 || stalled || rounds_measured == 0) ? 1 : 0;
 }
